@@ -1,0 +1,129 @@
+"""Corpus → snapshot, embedding only the passages the index has not seen."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from filelock import FileLock, Timeout
+
+from index import store
+from index.chunk import chunk_article
+from index.embed import Embedder
+from index.loader import Skipped, load_corpus
+from index.models import Article, Passage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildReport:
+    """What a build did, in the words `kabar index` and `/refresh` print."""
+
+    articles: int = 0
+    passages: int = 0
+    embedded: int = 0
+    reused: int = 0
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (kept, dropped)
+    skipped: list[Skipped] = field(default_factory=list)
+    version: str = ""
+
+    def summary(self) -> str:
+        return (
+            f"{self.articles} articles, {self.passages} passages, {self.embedded} embedded, "
+            f"{self.reused} reused, {len(self.skipped)} skipped"
+        )
+
+
+class IndexBusy(RuntimeError):
+    """Another process is refreshing the same index."""
+
+
+def _previous(index_dir: Path, model: str, rebuild: bool) -> store.Snapshot | None:
+    if rebuild or not store.exists(index_dir):
+        return None
+    try:
+        snap = store.read_snapshot(index_dir)
+    except store.IndexUnavailable as exc:
+        log.warning("ignoring the old index: %s", exc)
+        return None
+    return snap if snap.model == model else None
+
+
+def _dedupe(articles: list[Article]) -> tuple[list[Article], list[tuple[str, str]]]:
+    """The same cleaned text under two names is indexed once."""
+    seen: dict[str, str] = {}
+    kept, dropped = [], []
+    for article in articles:
+        key = " ".join(article.text.split()).lower()
+        if key in seen:
+            dropped.append((seen[key], article.id))
+            continue
+        seen[key] = article.id
+        kept.append(article)
+    return kept, dropped
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    rebuild: bool = False,
+    progress: bool = False,
+    lock_timeout: float = 600,
+    on_stage: Callable[[str], None] | None = None,
+) -> BuildReport:
+    """Scan the corpus and write a new snapshot; holds a lock so refreshes never interleave."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with FileLock(index_dir / "build.lock", timeout=lock_timeout):
+            return _build(corpus_dir, index_dir, embedder, rebuild, progress, on_stage)
+    except Timeout as exc:
+        raise IndexBusy(f"Another `kabar index` is running on {index_dir}; try again when it ends.") from exc
+
+
+def _build(corpus_dir, index_dir, embedder, rebuild, progress, on_stage) -> BuildReport:
+    say = on_stage or (lambda _: None)
+    say("reading corpus")
+    articles, skipped = load_corpus(corpus_dir)
+    articles, duplicates = _dedupe(articles)
+    previous = _previous(index_dir, embedder.identity, rebuild)
+    known = previous.vector_by_passage() if previous else {}
+    old_articles = previous.articles if previous else {}
+
+    passages: list[Passage] = []
+    for article in articles:
+        passages.extend(chunk_article(article, embedder.identity))
+    todo = [p for p in passages if p.id not in known]
+    unique_todo = list({p.id: p for p in todo}.values())
+    say(f"embedding {len(unique_todo)} passages")
+    fresh = embedder.passages([p.embed_text for p in unique_todo], progress=progress)
+    vec = dict(known)
+    vec.update({p.id: v for p, v in zip(unique_todo, fresh, strict=True)})
+    matrix = (
+        np.stack([vec[p.id] for p in passages]) if passages else np.zeros((0, embedder.dim), np.float32)
+    )
+    version = store.write_snapshot(index_dir, embedder.identity, articles, passages, matrix)
+
+    current = {a.id: a for a in articles}
+    report = BuildReport(
+        articles=len(articles),
+        passages=len(passages),
+        embedded=len(unique_todo),
+        reused=len(passages) - len(todo),
+        added=sum(1 for a in current if a not in old_articles),
+        updated=sum(1 for a in current if a in old_articles and old_articles[a].hash != current[a].hash),
+        removed=sum(1 for a in old_articles if a not in current),
+        duplicates=duplicates,
+        skipped=skipped,
+        version=version,
+    )
+    report.unchanged = report.articles - report.added - report.updated
+    return report

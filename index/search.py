@@ -1,0 +1,79 @@
+"""Question → ranked passages: dense and BM25 scores fused into one ranking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from index import keyword, vectors
+from index.embed import Embedder
+from index.models import Hit
+from index.store import Snapshot
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Fusion knobs; the defaults are the measured best (see README, Quality)."""
+
+    depth: int = 50  # candidates taken from each retriever
+    keyword_weight: float = 0.1  # convex weight of z-normalised BM25 vs dense
+    dedupe_jaccard: float = 0.8  # a hit this similar to a better one is dropped
+
+
+def _z(x: np.ndarray) -> np.ndarray:
+    std = float(x.std())
+    return (x - float(x.mean())) / std if std > 1e-9 else np.zeros_like(x)
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def search(
+    snapshot: Snapshot,
+    embedder: Embedder,
+    question: str,
+    k: int = 10,
+    config: SearchConfig = SearchConfig(),
+    query_vector: np.ndarray | None = None,
+) -> list[Hit]:
+    n = len(snapshot.passages)
+    if n == 0 or not question.strip():
+        return []
+    q = embedder.queries([question])[0] if query_vector is None else query_vector
+    dense_scores, dense_rows = vectors.search(snapshot.vectors, q[None, :], config.depth)
+    kw_all = keyword.scores(snapshot.bm25, question)[:n]
+    kw_top = np.argsort(-kw_all)[: config.depth]
+    dense = {int(r): float(s) for r, s in zip(dense_rows[0], dense_scores[0], strict=True) if r >= 0}
+    rows = list(dense)
+    for row in kw_top:
+        row = int(row)
+        if kw_all[row] > 0 and row not in dense:
+            dense[row] = float(snapshot.vectors.reconstruct(row) @ q)
+            rows.append(row)
+    d = np.array([dense[r] for r in rows], dtype=np.float32)
+    kw = np.array([kw_all[r] for r in rows], dtype=np.float32)
+    fused = (1 - config.keyword_weight) * _z(d) + config.keyword_weight * _z(kw)
+
+    hits: list[Hit] = []
+    kept_tokens: list[set[str]] = []
+    for i in np.argsort(-fused, kind="stable"):
+        passage = snapshot.passages[rows[i]]
+        tokens = set(keyword.tokenize(passage.text))
+        if any(_jaccard(tokens, t) >= config.dedupe_jaccard for t in kept_tokens):
+            continue
+        kept_tokens.append(tokens)
+        hits.append(
+            Hit(
+                passage=passage,
+                article=snapshot.articles[passage.article_id],
+                score=float(fused[i]),
+                dense=float(d[i]),
+                keyword=float(kw[i]),
+                rank=len(hits) + 1,
+            )
+        )
+        if len(hits) >= k:
+            break
+    return hits

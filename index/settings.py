@@ -1,0 +1,55 @@
+"""One settings object, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+BUNDLED = "bundled"
+
+
+class Settings(BaseSettings):
+    """Every knob Kabar has; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KABAR_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    corpus_dir: Path = PROJECT_DIR / "corpus"
+    data_dir: Path = PROJECT_DIR / "data"
+    embedding_model: str = BUNDLED
+    top_k: int = Field(3, ge=1, le=20)
+    max_question_chars: int = Field(500, ge=20)
+
+    telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_base_url: str | None = Field(None, validation_alias="TELEGRAM_BASE_URL")
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+        return value
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
