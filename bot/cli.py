@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -41,6 +42,14 @@ def _open_engine(build_if_missing: bool = True):
         raise _fail(str(exc)) from None
 
 
+def display_path(path: str) -> str:
+    """Relative to the working directory when the file is below it: shorter and still openable."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return path
+
+
 def answer_json(answer: Answer) -> dict:
     """The `--json` contract: question, found, answer, passages[text,title,outlet,date,path,score]."""
     return {
@@ -53,7 +62,7 @@ def answer_json(answer: Answer) -> dict:
                 "title": hit.article.title,
                 "outlet": hit.article.outlet,
                 "date": hit.article.date,
-                "path": hit.article.path,
+                "path": display_path(hit.article.path),
                 "score": round(hit.score, 4),
             }
             for hit in answer.hits
@@ -69,7 +78,7 @@ def citation(hit) -> str:
 def answer_text(answer: Answer) -> str:
     lines = [answer.text]
     for i, hit in enumerate(answer.hits, 1):
-        lines += ["", f"[{i}] {hit.passage.text}", f"    — {citation(hit)} ({hit.article.path})"]
+        lines += ["", f"[{i}] {hit.passage.text}", f"    — {citation(hit)} ({display_path(hit.article.path)})"]
     return "\n".join(lines)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +35,19 @@ class AnswerConfig:
     sentences: int = 2
     candidates: int = 3  # passages whose sentences may form the answer
     second_sentence_gap: float = 0.03  # a second sentence must score this close to the best
+    answer_type_bonus: float = 0.03  # for a date in a "kapan?" answer, a number in a "berapa?" one
 
+
+# Questions that ask for a time or a quantity are answered by sentences that hold one.
+ASKS_WHEN = re.compile(r"\b(kapan|kapankah|tanggal|tahun berapa|bulan apa|when|what year|what date)\b", re.I)
+ASKS_HOW_MANY = re.compile(r"\b(berapa|berapakah|how many|how much)\b", re.I)
+MONTHS = (
+    "januari|februari|maret|april|mei|juni|juli|agustus|september|oktober|november|desember|"
+    "jan|feb|mar|apr|jun|jul|agu|agt|sep|okt|nov|des|pekan|minggu|senin|selasa|rabu|kamis|jumat|sabtu"
+)
+HAS_TIME = re.compile(rf"\b(\d{{4}}|\d{{1,2}}(-\d{{1,2}})?\s+({MONTHS})|{MONTHS}|lalu|depan|kemarin|besok)\b", re.I)
+NUMBER_WORDS = "satu|dua|tiga|empat|lima|enam|tujuh|delapan|sembilan|sepuluh|puluh|ratus|ribu|juta|miliar"
+HAS_NUMBER = re.compile(rf"\d|\b({NUMBER_WORDS})\b", re.I)
 
 NOT_FOUND = "Artikel yang ada tidak menjawab pertanyaan ini."
 
@@ -46,22 +59,38 @@ def key_terms(question: str) -> set[str]:
 def coverage(question: str, hits: list[Hit]) -> float:
     """Share of the question's key terms that appear in the hits (1.0 when it has none)."""
     terms = key_terms(question)
+    return _covered(terms, hits) if terms else 1.0
+
+
+def entities(question: str) -> set[str]:
+    """Names and numbers in the question ("Kim", "2022"): they must appear in an answer's passages.
+
+    Unlike key terms they survive translation, so they work for English questions too.
+    """
+    words = re.findall(r"\w+", question)
+    return {w.lower() for i, w in enumerate(words) if w.isdigit() or (i > 0 and w[0].isupper())}
+
+
+def _covered(terms: set[str], hits: list[Hit]) -> float:
     if not terms:
-        return 1.0
-    text = set()
+        return 0.0
+    text: set[str] = set()
     for hit in hits:
         text.update(keyword.tokenize(hit.passage.embed_text))
     return len(terms & text) / len(terms)
 
 
 def is_answerable(question: str, hits: list[Hit], config: AnswerConfig) -> tuple[bool, float]:
-    """A sane rule on dense similarity and shared key terms; returns (found, confidence)."""
+    """A sane rule on dense similarity plus shared key terms or names; returns (found, confidence)."""
     if not hits:
         return False, 0.0
     top = hits[0].dense
-    cov = coverage(question, hits[: config.candidates])
-    found = top >= config.dense_sure or (top >= config.dense_min and cov >= config.coverage_min)
-    return found, float(top)
+    if top >= config.dense_sure:
+        return True, float(top)
+    shown = hits[: config.candidates]
+    names = entities(question)
+    evidence = coverage(question, shown) >= config.coverage_min or (bool(names) and _covered(names, shown) == 1.0)
+    return top >= config.dense_min and evidence, float(top)
 
 
 def best_sentences(
@@ -69,31 +98,51 @@ def best_sentences(
 ) -> list[str]:
     """Score each sentence of the top passages against the question; keep the best one or two."""
     pool: list[tuple[int, int, str]] = []  # (hit index, sentence index, sentence)
+    headers: dict[int, str] = {}  # pool index → the header line right above that sentence
     for h, hit in enumerate(hits[: config.candidates]):
+        previous = ""
         for s, sentence in enumerate(split_sentences(hit.passage.text)):
-            if sentence.rstrip().endswith("?") and not sentence.rstrip().endswith('?"'):
-                continue  # a section header restating the question is no answer
+            if _is_header(sentence):
+                previous = sentence  # a header restating the question is no answer, but points to one
+                continue
+            if previous:
+                headers[len(pool)] = previous
+            previous = ""
             pool.append((h, s, sentence))
     if not pool:
         return []
     q = embedder.queries([question])[0] if query_vector is None else query_vector
-    sims = embedder.passages([s for _, _, s in pool]) @ q
+    header_list = sorted(set(headers.values()))
+    vecs = embedder.passages([s for _, _, s in pool] + header_list)
+    sims = vecs[: len(pool)] @ q
+    header_sims = dict(zip(header_list, (vecs[len(pool) :] @ q).tolist(), strict=True))
+    for i, header in headers.items():
+        # The sentence right under a matching header ("Apa yang diinginkan Kim…?") is usually its answer.
+        sims[i] = max(sims[i], (sims[i] + header_sims[header]) / 2)
     terms = key_terms(question)
     overlap = np.array(
         [len(terms & set(keyword.tokenize(s))) / max(1, len(terms)) for _, _, s in pool], dtype=np.float32
     )
     rank_prior = np.array([-0.01 * h for h, _, _ in pool], dtype=np.float32)
-    score = sims + 0.05 * overlap + rank_prior
+    wanted = HAS_TIME if ASKS_WHEN.search(question) else HAS_NUMBER if ASKS_HOW_MANY.search(question) else None
+    typed = np.array([bool(wanted and wanted.search(s)) for _, _, s in pool], dtype=np.float32)
+    score = sims + 0.05 * overlap + rank_prior + config.answer_type_bonus * typed
     order = np.argsort(-score, kind="stable")
     best = int(order[0])
     chosen = [best]
     for i in order[1 : config.sentences + 3]:
         i = int(i)
-        same_passage = pool[i][0] == pool[best][0]
-        if len(chosen) < config.sentences and same_passage and score[best] - score[i] <= config.second_sentence_gap:
+        close = score[best] - score[i] <= config.second_sentence_gap
+        repeated = pool[i][2] in {pool[j][2] for j in chosen}  # overlapping passages repeat sentences
+        if len(chosen) < config.sentences and close and not repeated:
             chosen.append(i)
     chosen.sort(key=lambda i: (pool[i][0], pool[i][1]))
     return [pool[i][2] for i in chosen]
+
+
+def _is_header(sentence: str) -> bool:
+    sentence = sentence.strip()
+    return sentence.endswith("?") and len(sentence.split()) <= 14 and not sentence.startswith(('"', "“"))
 
 
 def answer(

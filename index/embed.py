@@ -28,7 +28,8 @@ class Embedder:
     def __init__(self, model, identity: str):
         self.model = model
         self.identity = identity
-        self.dim = int(model.get_sentence_embedding_dimension())
+        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
         prompts = dict(getattr(model, "prompts", None) or {})
         if not prompts and "e5" in identity.lower():
             prompts = dict(E5_PROMPTS)
