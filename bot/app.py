@@ -8,7 +8,7 @@ import re
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
-from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -58,28 +58,62 @@ def check_token(settings: Settings) -> str:
     return token
 
 
-class RedactToken(logging.Filter):
-    """Logs never carry the token, whoever logs a URL that contains it."""
+class RedactToken:
+    """A log record factory: every record, from any library, has the token replaced by `<token>`.
 
-    def __init__(self, token: str):
-        super().__init__()
-        self.token = token
+    httpx logs each request URL, and Bot API URLs contain the token; so may an exception
+    message. A factory sees every record before any handler (or pytest's caplog) does.
+    """
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self.token in message:
-            record.msg, record.args = message.replace(self.token, "<token>"), None
-        return True
+    tokens: set[str] = set()
+
+    def __init__(self, make):
+        self.make = make
+
+    @classmethod
+    def install(cls, token: str) -> None:
+        if not any(isinstance(f, cls) for f in _factories()):
+            logging.setLogRecordFactory(cls(logging.getLogRecordFactory()))
+        cls.tokens.add(token)
+
+    def __call__(self, *args, **kwargs) -> logging.LogRecord:
+        record = self.make(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: leave it to logging to report
+            return record
+        if any(token in message for token in self.tokens):
+            record.msg, record.args = self.redact(message), None
+        if record.exc_info:
+            text = logging.Formatter().formatException(record.exc_info)
+            if any(token in text for token in self.tokens):
+                record.exc_text = self.redact(text)
+        return record
+
+    def redact(self, text: str) -> str:
+        for token in self.tokens:
+            text = text.replace(token, "<token>")
+        return text
+
+
+def _factories():
+    factory = logging.getLogRecordFactory()
+    while factory is not None:
+        yield factory
+        factory = getattr(factory, "make", None)
+
+
+def hide_token(token: str) -> None:
+    """httpx's request lines (with the token) off at INFO, and the token redacted from any record."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    RedactToken.install(token)
 
 
 def setup_logging(token: str) -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
-    for noisy in ("httpx", "httpcore", "apscheduler", "sentence_transformers", "bm25s"):
+    for noisy in ("httpcore", "apscheduler", "sentence_transformers", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    redact = RedactToken(token)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redact)
+    hide_token(token)
 
 
 class RetryingRateLimiter(AIORateLimiter):
@@ -101,10 +135,14 @@ class RetryingRateLimiter(AIORateLimiter):
 
 
 async def _post_init(app: Application) -> None:
+    """The command menu: Indonesian by default, English for English-speaking users."""
     for language, commands in COMMANDS.items():
-        await app.bot.set_my_commands(
-            [BotCommand(c, d) for c, d in commands], language_code=None if language == "id" else language
-        )
+        try:
+            await app.bot.set_my_commands(
+                [BotCommand(c, d) for c, d in commands], language_code=None if language == "id" else language
+            )
+        except TelegramError as exc:  # a menu is a nicety: never refuse to start over it
+            log.warning("could not set the %s command menu: %s", language, exc)
 
 
 async def _watch_index(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -118,6 +156,7 @@ async def _watch_index(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def build_application(settings: Settings, engine: Engine, token: str) -> Application:
+    hide_token(token)
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -131,15 +170,16 @@ def build_application(settings: Settings, engine: Engine, token: str) -> Applica
     app = builder.build()
     app.bot_data.update(engine=engine, settings=settings)
 
-    private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
-    new_message = filters.UpdateType.MESSAGE
-    app.add_handler(CommandHandler(["start", "help"], handlers.help_command, filters=new_message))
-    app.add_handler(CommandHandler("ask", handlers.ask_command, filters=new_message))
-    app.add_handler(CommandHandler("sources", handlers.sources_command, filters=new_message))
-    app.add_handler(CommandHandler("refresh", handlers.refresh_command, filters=new_message))
-    app.add_handler(MessageHandler(new_message & private & filters.TEXT & ~filters.COMMAND, handlers.private_text))
-    app.add_handler(MessageHandler(new_message & groups & filters.TEXT & ~filters.COMMAND, handlers.group_text))
-    app.add_handler(MessageHandler(new_message & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.not_text))
+    # New messages only: edited messages and channel posts match nothing and get silence.
+    new, private, groups = filters.UpdateType.MESSAGE, filters.ChatType.PRIVATE, filters.ChatType.GROUPS
+    app.add_handler(CommandHandler(["start", "help"], handlers.help_command, filters=new))
+    app.add_handler(CommandHandler("ask", handlers.ask_command, filters=new))
+    app.add_handler(CommandHandler("sources", handlers.sources_command, filters=new))
+    app.add_handler(CommandHandler("refresh", handlers.refresh_command, filters=new))
+    app.add_handler(MessageHandler(new & private & filters.COMMAND, handlers.unknown_command))
+    app.add_handler(MessageHandler(new & private & filters.TEXT & ~filters.COMMAND, handlers.private_text))
+    app.add_handler(MessageHandler(new & groups & filters.TEXT & ~filters.COMMAND, handlers.group_text))
+    app.add_handler(MessageHandler(new & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.not_text))
     app.add_handler(CallbackQueryHandler(handlers.button))
     app.add_handler(InlineQueryHandler(handlers.inline_query))
     app.add_error_handler(handlers.on_error)

@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -97,15 +98,21 @@ def index(
     started = time.perf_counter()
     try:
         embedder = load_embedder(settings.embedding_model, settings.model_cache_dir)
-        report = build_index(
-            settings.corpus_dir, settings.index_dir, embedder, rebuild=rebuild, progress=sys.stderr.isatty()
-        )
+        build = partial(build_index, settings.corpus_dir, settings.index_dir, embedder, rebuild=rebuild,
+                        progress=sys.stderr.isatty())
+        try:
+            report = build(lock_timeout=0)
+        except IndexBusy:
+            typer.echo("another refresh of this index is running; waiting for it to finish…", err=True)
+            report = build(lock_timeout=600)
     except (BundledModelUnavailable, IndexBusy) as exc:
         raise _fail(str(exc)) from None
     for skip in report.skipped:
         typer.echo(f"skipped {skip.path}: {skip.reason}", err=True)
     for kept, dropped in report.duplicates:
-        typer.echo(f"duplicate: {dropped} has the same text as {kept}; indexed once", err=True)
+        typer.echo(f"duplicate: {dropped} is the same article as {kept}; indexed once", err=True)
+    for first, second, similarity in report.near_duplicates:
+        typer.echo(f"near-duplicate: {second} resembles {first} ({similarity:.0%} shared); both kept", err=True)
     typer.echo(report.summary())
     typer.echo(
         f"{report.added} added, {report.updated} updated, {report.removed} removed, {report.unchanged} unchanged "
@@ -139,6 +146,89 @@ def ask(
             typer.echo(json.dumps(answer_json(result), ensure_ascii=False))
         else:
             typer.echo(answer_text(result) + ("\n" if question == "-" else ""))
+
+
+def _refresh_after_change() -> None:
+    """Index right away, so the change is searchable when the command returns."""
+    index(rebuild=False, verbose=False)
+
+
+@app.command()
+def add(
+    source: Annotated[str, typer.Argument(help='A URL, a .txt/.md/.html file, or "-" for text on stdin.')],
+    no_index: Annotated[bool, typer.Option("--no-index", help="Only save it into the corpus.")] = False,
+) -> None:
+    """Add an article to the corpus (fetched, cleaned, saved with front matter) and index it."""
+    from index import ingest
+
+    settings = get_settings()
+    try:
+        if source == "-":
+            article = ingest.from_text(sys.stdin.read())
+        elif source.startswith(("http://", "https://")) or "://" in source:
+            article = ingest.from_url(source)
+        else:
+            path = Path(source)
+            if not path.is_file():
+                raise ingest.IngestError(f"No such file: {source}")
+            article = ingest.from_upload(path.name, path.read_bytes())
+    except ingest.IngestError as exc:
+        raise _fail(str(exc)) from None
+    saved = ingest.save(settings.corpus_dir, article)
+    typer.echo(f"added {display_path(str(saved))}: {article.title} ({article.outlet or 'unknown outlet'})")
+    if not no_index:
+        _refresh_after_change()
+
+
+@app.command()
+def remove(
+    article: Annotated[str, typer.Argument(help="File or id (see `kabar sources`), or a unique piece of the title.")],
+    no_index: Annotated[bool, typer.Option("--no-index", help="Only delete it from the corpus.")] = False,
+) -> None:
+    """Remove an article from the corpus and the index."""
+    from index import ingest
+    from index.loader import load_corpus
+
+    settings = get_settings()
+    articles, _ = load_corpus(settings.corpus_dir)
+    try:
+        target = ingest.resolve(settings.corpus_dir, articles, article)
+        path = ingest.remove(settings.corpus_dir, target)
+    except ingest.IngestError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"removed {display_path(str(path))}: {target.title}")
+    if not no_index:
+        _refresh_after_change()
+
+
+@app.command()
+def sources() -> None:
+    """List the articles in the corpus."""
+    from index.loader import load_corpus
+
+    articles, skipped = load_corpus(get_settings().corpus_dir)
+    for article in articles:
+        typer.echo(f"{article.id}\t{' · '.join(p for p in (article.outlet, article.date, article.title) if p)}")
+    for skip in skipped:
+        typer.echo(f"skipped {skip.path}: {skip.reason}", err=True)
+
+
+@app.command()
+def feeds() -> None:
+    """Poll KABAR_FEEDS once: fetch new entries into the corpus, then index."""
+    from index import feeds as feed_poller
+
+    settings = get_settings()
+    if not settings.feeds:
+        raise _fail("KABAR_FEEDS is empty: set it to comma-separated RSS/Atom URLs.", 2)
+    report = feed_poller.poll(list(settings.feeds), settings.corpus_dir, settings.feeds_state)
+    for path in report.added:
+        typer.echo(f"added {display_path(str(path))}")
+    for url, why in report.failed:
+        typer.echo(f"failed {url}: {why}", err=True)
+    typer.echo(f"{len(report.added)} added, {report.skipped} already seen, {len(report.failed)} failed")
+    if report.added:
+        _refresh_after_change()
 
 
 @app.command()

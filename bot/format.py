@@ -1,8 +1,11 @@
 """Answer → Telegram HTML messages: escaped, balanced, and never over 4096 characters.
 
 Messages are built from blocks, each one tag around escaped text, so a split
-can only fall between blocks (or between sentences inside one block) and never
-inside a tag.
+can only fall between blocks (or between paragraphs, sentences or words inside
+one block) and never inside a tag or an escape.
+
+Telegram counts a message's length in UTF-16 code units after parsing the HTML;
+we count the HTML source in UTF-16 code units, which is never less.
 """
 
 from __future__ import annotations
@@ -14,17 +17,28 @@ from dataclasses import dataclass
 from index.models import Answer, Article, Hit
 
 LIMIT = 4096
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+COLLAPSE = 300  # passages longer than this are shown collapsed (Telegram's expandable blockquote)
+# Paragraphs, then sentences, then words; below that, characters.
+_SPLITS = ((re.compile(r"\n\s*\n"), "\n\n"), (re.compile(r"(?<=[.!?…])\s+"), " "), (re.compile(r"\s+"), " "))
+
+
+def size(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji is usually 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=False)
 
 
 @dataclass(frozen=True)
 class Block:
     text: str
-    tag: str = ""  # "", "b", "i", "blockquote", ...
+    tag: str = ""  # "", "b", "i", "blockquote", "blockquote expandable", ...
 
     def render(self) -> str:
-        body = html.escape(self.text, quote=False)
-        return f"<{self.tag}>{body}</{self.tag}>" if self.tag else body
+        body = escape(self.text)
+        return f"<{self.tag}>{body}</{self.tag.split()[0]}>" if self.tag else body
 
 
 def citation(article: Article) -> str:
@@ -34,69 +48,80 @@ def citation(article: Article) -> str:
 def passage_blocks(hits: list[Hit]) -> list[Block]:
     blocks = []
     for hit in hits:
-        blocks += [Block(hit.passage.text, "blockquote"), Block(citation(hit.article), "i")]
+        quote = "blockquote expandable" if len(hit.passage.text) > COLLAPSE else "blockquote"
+        blocks += [Block(hit.passage.text, quote), Block(citation(hit.article), "i")]
     return blocks
 
 
-def answer_blocks(answer: Answer, passages: int = 3, not_found_hint: str = "") -> list[Block]:
+def answer_blocks(answer: Answer, passages: int = 3, not_found: str = "", hint: str = "") -> list[Block]:
+    """The answer in bold, then the top passages, each with its citation; or "not found" and a hint."""
     if not answer.found:
-        return [Block(answer.text)] + ([Block(not_found_hint)] if not_found_hint else [])
+        return [Block(not_found or answer.text)] + ([Block(hint)] if hint else [])
     return [Block(answer.text, "b"), *passage_blocks(answer.hits[:passages])]
 
 
 def article_blocks(article: Article) -> list[Block]:
     head = [Block(article.title, "b")]
-    if citation(article) != article.title:
-        head.append(Block(" · ".join(p for p in (article.outlet, article.date) if p), "i"))
-    return head + [Block(p) for p in article.text.split("\n\n") if p.strip()]
+    byline = " · ".join(p for p in (article.outlet, article.date) if p)
+    if byline:
+        head.append(Block(byline, "i"))
+    return head + [Block(p.strip()) for p in article.text.split("\n\n") if p.strip()]
 
 
-def _cut(block: Block, limit: int) -> list[Block]:
-    """A block too long for one message, cut at sentences (or words, or characters)."""
-    room = limit - len(block.tag) * 2 - 5
-
-    def fits(text: str) -> bool:
-        return len(html.escape(text, quote=False)) <= room
-
-    pieces, current = [], ""
-    for unit in _SENTENCE_END.split(block.text):
-        candidate = f"{current} {unit}".strip()
-        if fits(candidate):
-            current = candidate
-            continue
-        if current:
-            pieces.append(current)
-        while not fits(unit):  # a single monster sentence: hard cut
-            cut = room // 6  # escaped text is at most 5x longer ("&amp;"), keep a margin
-            space = unit.rfind(" ", 0, cut)
-            cut = space if space > cut // 2 else cut
-            pieces.append(unit[:cut].strip())
-            unit = unit[cut:].strip()
-        current = unit
-    if current:
-        pieces.append(current)
-    return [Block(p, block.tag) for p in pieces]
+def split_text(text: str, room: int, level: int = 0) -> list[str]:
+    """`text` in pieces whose escaped size is at most `room`, cut at the coarsest boundary that works."""
+    if size(escape(text)) <= room:
+        return [text]
+    if level == len(_SPLITS):  # one enormous word: cut between characters
+        pieces, current, used = [], "", 0
+        for char in text:
+            cost = size(escape(char))
+            if current and used + cost > room:
+                pieces.append(current)
+                current, used = "", 0
+            current, used = current + char, used + cost
+        return pieces + [current] if current else pieces
+    splitter, joiner = _SPLITS[level]
+    pieces, current, used = [], "", 0
+    for unit in splitter.split(text.strip()):
+        for part in split_text(unit, room, level + 1):
+            if not part:
+                continue
+            cost = size(escape(part))
+            if current and used + size(joiner) + cost <= room:
+                current, used = current + joiner + part, used + size(joiner) + cost
+            else:
+                if current:
+                    pieces.append(current)
+                current, used = part, cost
+    return pieces + [current] if current else pieces
 
 
 def pack(blocks: list[Block], limit: int = LIMIT, sep: str = "\n\n") -> list[str]:
-    """Blocks → as few messages as possible, each within `limit` characters."""
+    """Blocks → as few messages as possible, each at most `limit` long; empty blocks are dropped."""
     messages, current = [], ""
     for block in blocks:
-        parts = [block] if len(block.render()) <= limit else _cut(block, limit)
+        if not block.text.strip():
+            continue
+        rendered = block.render()
+        if size(rendered) <= limit:
+            parts = [rendered]
+        else:
+            room = limit - size(Block("", block.tag).render())
+            parts = [Block(piece, block.tag).render() for piece in split_text(block.text, room)]
         for part in parts:
-            rendered = part.render()
-            candidate = f"{current}{sep}{rendered}" if current else rendered
-            if len(candidate) <= limit:
+            candidate = f"{current}{sep}{part}" if current else part
+            if size(candidate) <= limit:
                 current = candidate
             else:
                 messages.append(current)
-                current = rendered
+                current = part
     if current:
         messages.append(current)
     return messages
 
 
-_TAG = re.compile(r"<[^>]+>")
+_TAG = re.compile(r"<[^>]*>")
 
 
 def to_plain(message: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 import re
@@ -13,26 +14,40 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
+    InlineQueryResultsButton,
     InputTextMessageContent,
+    LinkPreviewOptions,
     Message,
     MessageEntity,
     Update,
 )
-from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import BadRequest
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.format import LIMIT, Block, answer_blocks, article_blocks, citation, pack, passage_blocks, to_plain
+from bot.format import (
+    LIMIT,
+    Block,
+    answer_blocks,
+    article_blocks,
+    citation,
+    pack,
+    passage_blocks,
+    size,
+    to_plain,
+)
 from bot.texts import EXAMPLES, lang_of, t
 from index.engine import Engine
-from index.models import Answer
+from index.models import Answer, Article
 
 log = logging.getLogger(__name__)
 
-PASSAGES_SHOWN = 3
+HITS = 10  # passages fetched per question; "More" pages through them
 SOURCES_PAGE = 10
-FOLLOW_UP_WORDS = 6  # a reply this short is read as a follow-up to the earlier question
+FOLLOW_UP_WORDS = 6  # a reply this short to one of our answers is read as a follow-up
 INLINE_RESULTS = 5
+ARTICLE_PARTS = 5  # the "Article" button sends at most this many messages
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 class Memory(OrderedDict):
@@ -63,119 +78,128 @@ def lang(update: Update) -> str:
     return lang_of(user.language_code if user else None)
 
 
-def admin_ids(context: ContextTypes.DEFAULT_TYPE) -> frozenset[int]:
-    return context.bot_data["settings"].admin_ids
+def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    user = update.effective_user
+    return user is not None and user.id in context.bot_data["settings"].admin_ids
 
 
 # --- sending ---------------------------------------------------------------------------------
 
 
-async def reply_html(message: Message, blocks: list[Block], markup: InlineKeyboardMarkup | None = None) -> Message:
-    """Reply in as many ≤4096-character HTML messages as needed; plain text if Telegram rejects the HTML."""
-    parts = pack(blocks)
-    sent = message
+async def reply_html(message: Message, blocks: list[Block], markup: InlineKeyboardMarkup | None = None):
+    return await send_parts(message, pack(blocks), markup)
+
+
+async def send_parts(message: Message, parts: list[str], markup: InlineKeyboardMarkup | None = None) -> list[Message]:
+    """Reply with HTML messages (the keyboard under the last); plain text if Telegram rejects the HTML."""
+    sent = []
     for i, part in enumerate(parts):
         keyboard = markup if i == len(parts) - 1 else None
+        options = dict(reply_markup=keyboard, do_quote=True, allow_sending_without_reply=True)
         try:
-            sent = await message.reply_text(
-                part, parse_mode=ParseMode.HTML, reply_markup=keyboard, do_quote=True, disable_web_page_preview=True
+            sent.append(
+                await message.reply_text(part, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW, **options)
             )
         except BadRequest as exc:
-            if "entit" not in str(exc).lower() and "parse" not in str(exc).lower():
+            if "can't parse entities" not in str(exc).lower():
                 raise
             log.warning("Telegram rejected the HTML (%s); resending as plain text", exc)
-            sent = await message.reply_text(to_plain(part), reply_markup=keyboard, do_quote=True)
+            sent.append(await message.reply_text(to_plain(part), **options))
     return sent
 
 
 def answer_keyboard(key: str, answer: Answer, offset: int, language: str, with_article: bool = True):
     row = []
     if len(answer.hits) > offset:
-        row.append(InlineKeyboardButton(f"{t(language, 'more')} / More", callback_data=f"m|{key}|{offset}"))
+        row.append(InlineKeyboardButton(f"{t(language, 'more')} ▾", callback_data=f"m|{key}|{offset}"))
     if with_article and answer.hits:
-        row.append(InlineKeyboardButton(f"{t(language, 'article')} / Article", callback_data=f"a|{key}|0"))
+        row.append(InlineKeyboardButton(f"{t(language, 'article')} 📄", callback_data=f"a|{key}|0"))
     return InlineKeyboardMarkup([row]) if row else None
 
 
 # --- questions -------------------------------------------------------------------------------
 
 
-def _clean_question(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+def strip_mention(message: Message, username: str) -> tuple[bool, str]:
+    """(does the message mention @username?, its text without that mention)."""
+    text, mentioned = message.text or "", False
+    for entity, value in sorted(message.parse_entities([MessageEntity.MENTION]).items(), key=lambda e: -e[0].offset):
+        if value.lstrip("@").lower() == username.lower():
+            mentioned = True
+            start = len(text.encode("utf-16-le")[: entity.offset * 2].decode("utf-16-le"))
+            text = text[:start] + " " + text[start + len(value) :]
+    return mentioned, text
 
 
-async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+async def answer_question(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, question: str, command: bool = False
+) -> None:
     """The one path every question takes: checks, typing, search off the loop, reply, remember."""
-    message = update.effective_message
-    language = lang(update)
-    question = _clean_question(question)
+    message, language = update.effective_message, lang(update)
+    settings = context.bot_data["settings"]
+    question = " ".join(question.split())
     example = EXAMPLES[language][0]
-    if not question:
+    if command and not question:
         await message.reply_text(t(language, "ask_usage", example=example), do_quote=True)
         return
-    if not re.search(r"\w", question):
+    if not re.search(r"\w", question):  # empty, emoji or punctuation only
         await message.reply_text(t(language, "no_words", example=example), do_quote=True)
         return
-    limit = context.bot_data["settings"].max_question_chars
     notes: list[Block] = []
-    if len(question) > limit:
-        question = question[:limit]
-        notes.append(Block(t(language, "too_long", limit=limit), "i"))
+    if len(question) > settings.max_question_chars:
+        question = question[: settings.max_question_chars]
+        notes.append(Block(t(language, "too_long", limit=settings.max_question_chars), "i"))
 
     asked = memory(context, "asked")
     replied = message.reply_to_message
     earlier = asked.get((message.chat_id, replied.message_id)) if replied else None
-    query = f"{earlier} {question}" if earlier and len(question.split()) <= FOLLOW_UP_WORDS else question
+    if earlier and len(question.split()) <= FOLLOW_UP_WORDS:
+        question = f"{earlier[-settings.max_question_chars :]} {question}"
 
-    thread = message.message_thread_id if message.is_topic_message else None
-    await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING, message_thread_id=thread)
-    answer = await asyncio.to_thread(engine(context).ask, query, 10)
+    with contextlib.suppress(TelegramError):  # cosmetic: never lose an answer over it
+        await message.reply_chat_action(ChatAction.TYPING)
+    answer = await asyncio.to_thread(engine(context).ask, question, HITS)
     key = memory(context, "answers").put(secrets.token_hex(4), answer)
-    blocks = answer_blocks(answer, PASSAGES_SHOWN, t(language, "not_found_hint")) + notes
-    markup = answer_keyboard(key, answer, PASSAGES_SHOWN, language) if answer.found else None
-    sent = await reply_html(message, blocks, markup)
-    asked.put((sent.chat_id, sent.message_id), query)
+    shown = settings.top_k
+    blocks = notes + answer_blocks(answer, shown, t(language, "not_found"), t(language, "not_found_hint"))
+    markup = answer_keyboard(key, answer, shown, language) if answer.found else None
+    for sent in await reply_html(message, blocks, markup):
+        asked.put((sent.chat_id, sent.message_id), question)
+
+
+def _from_us(message: Message | None, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    return bool(message and message.from_user and message.from_user.id == context.bot.id)
 
 
 async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await answer_question(update, context, update.effective_message.text or "")
-
-
-async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    command = message.entities[0] if message.entities else None
-    rest = message.text[command.length :] if command and command.offset == 0 else " ".join(context.args or [])
-    await answer_question(update, context, rest)
-
-
-def _mentions_bot(message: Message, username: str) -> tuple[bool, str]:
-    """(addressed?, text without the @mention)."""
-    text = message.text or ""
-    mentioned = False
-    for entity in reversed(message.entities or ()):
-        if entity.type != MessageEntity.MENTION:
-            continue
-        if message.parse_entity(entity).lstrip("@").lower() == username.lower():
-            mentioned = True
-            text = text[: entity.offset] + text[entity.offset + entity.length :]
-    return mentioned, text
+    if message.via_bot and message.via_bot.id == context.bot.id:
+        return  # one of our inline answers, sent into our own chat
+    await answer_question(update, context, strip_mention(message, context.bot.username)[1])
 
 
 async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """In groups, answer only when addressed: a mention or a reply to one of our messages."""
     message = update.effective_message
-    mentioned, text = _mentions_bot(message, context.bot.username)
+    mentioned, text = strip_mention(message, context.bot.username)
     replied = message.reply_to_message
-    to_us = bool(replied and replied.from_user and replied.from_user.id == context.bot.id)
-    if mentioned or to_us:
+    # In forum topics every message "replies" to the topic's first message; that is no address.
+    to_us = _from_us(replied, context) and not replied.forum_topic_created
+    if (mentioned or to_us) and not message.via_bot:
         await answer_question(update, context, text)
 
 
+async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await answer_question(update, context, " ".join(context.args or ()), command=True)
+
+
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stickers, photos, voice, documents: a hint in private chats, silence in groups."""
-    message = update.effective_message
-    if message.chat.type == ChatType.PRIVATE:
-        await message.reply_text(t(lang(update), "not_text"))
+    """Stickers, photos, voice, documents: a hint in private chats (the filter keeps groups silent)."""
+    await update.effective_message.reply_text(t(lang(update), "not_text"), do_quote=True)
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_text(t(lang(update), "unknown_command"), do_quote=True)
 
 
 # --- commands --------------------------------------------------------------------------------
@@ -185,21 +209,30 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     language = lang(update)
     articles = engine(context).articles()
     dates = sorted(a.date for a in articles if a.date)
-    span = t(language, "span", first=dates[0], last=dates[-1]) if dates else ""
+    span = ""
+    if dates:
+        span = t(language, "span", first=dates[0], last=dates[-1]) if dates[0] != dates[-1] else ""
+        span = span or t(language, "span_one", first=dates[0])
     examples = "\n".join(f"• {html.escape(q)}" for q in EXAMPLES[language])
     text = t(language, "help", articles=len(articles), span=span, examples=examples, bot=context.bot.username)
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
 
 
 def sources_page(context: ContextTypes.DEFAULT_TYPE, language: str, page: int):
+    """(HTML text, keyboard) of one page of the article list."""
     articles = engine(context).articles()
     if not articles:
-        return t(language, "sources_empty"), None
+        return html.escape(t(language, "sources_empty")), None
     pages = (len(articles) + SOURCES_PAGE - 1) // SOURCES_PAGE
     page = max(0, min(page, pages - 1))
-    lines = [f"<b>{html.escape(t(language, 'sources_title', count=len(articles)))}</b>"]
+    title = t(language, "sources_title", count=len(articles))
+    if pages > 1:
+        title += f" · {t(language, 'page', page=page + 1, pages=pages)}"
+    lines = [f"<b>{html.escape(title)}</b>"]
     for i, article in enumerate(articles[page * SOURCES_PAGE : (page + 1) * SOURCES_PAGE], page * SOURCES_PAGE + 1):
-        lines.append(f"{i}. {html.escape(citation(article))}")
+        name = article.title if len(article.title) <= 200 else article.title[:199] + "…"
+        byline = " · ".join(p for p in (article.outlet, article.date) if p)
+        lines.append(f"{i}. {html.escape(name)}" + (f" — <i>{html.escape(byline)}</i>" if byline else ""))
     buttons = []
     if page > 0:
         buttons.append(InlineKeyboardButton(t(language, "prev"), callback_data=f"s|{page - 1}"))
@@ -213,33 +246,38 @@ async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
-async def refresh_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Admins only: re-scan the corpus in a thread; questions keep being answered meanwhile."""
-    message, user, language = update.effective_message, update.effective_user, lang(update)
-    if not user or user.id not in admin_ids(context):
-        log.warning("refused /refresh from user %s", user.id if user else "?")
-        await message.reply_text(t(language, "admin_only"), do_quote=True)
-        return
-    await message.reply_text(t(language, "refreshing"), do_quote=True)
+async def _refresh_and_report(message: Message, context: ContextTypes.DEFAULT_TYPE, language: str) -> None:
     try:
         report = await asyncio.to_thread(engine(context).refresh)
     except Exception as exc:  # the old index stays in place; say why
         log.exception("refresh failed")
         await message.reply_text(t(language, "refresh_failed", error=str(exc)[:300]), do_quote=True)
         return
-    await message.reply_text(
-        t(
-            language,
-            "refreshed",
-            added=report.added,
-            updated=report.updated,
-            removed=report.removed,
-            unchanged=report.unchanged,
-            passages=report.passages,
-            embedded=report.embedded,
-        ),
-        do_quote=True,
-    )
+    counts = {k: getattr(report, k) for k in ("added", "updated", "removed", "unchanged", "passages", "embedded")}
+    await message.reply_text(t(language, "refreshed", **counts), do_quote=True)
+
+
+async def refresh_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Admins only: re-scan the corpus in a thread; questions keep being answered meanwhile."""
+    message, language = update.effective_message, lang(update)
+    if not is_admin(update, context):
+        log.warning("refused /refresh from user %s", update.effective_user.id if update.effective_user else "?")
+        await message.reply_text(t(language, "admin_only"), do_quote=True)
+        return
+    await message.reply_text(t(language, "refreshing"), do_quote=True)
+    await _refresh_and_report(message, context, language)
+
+
+def article_parts(article: Article, language: str) -> list[str]:
+    """The whole cleaned article in ≤4096-character messages; a very long one is cut (and says so)."""
+    parts = pack(article_blocks(article))
+    if len(parts) <= ARTICLE_PARTS:
+        return parts
+    note = pack([Block(f"{t(language, 'article_cut')} {article.url}".strip(), "i")])[0]
+    parts = parts[:ARTICLE_PARTS]
+    if size(parts[-1]) + 2 + size(note) <= LIMIT:
+        return parts[:-1] + [f"{parts[-1]}\n\n{note}"]
+    return parts + [note]
 
 
 # --- buttons ---------------------------------------------------------------------------------
@@ -247,34 +285,34 @@ async def refresh_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every callback query is answered, even a stale or malformed one."""
-    query = update.callback_query
-    language = lang(update)
+    query, language = update.callback_query, lang(update)
     kind, *args = (query.data or "").split("|")
-    if kind == "s" and args and args[0].isdigit():
+    if not isinstance(query.message, Message):  # inline message, or older than 48 hours
+        await query.answer(t(language, "expired"))
+        return
+    if kind == "s" and len(args) == 1 and args[0].isdigit():
         await query.answer()
         text, markup = sources_page(context, language, int(args[0]))
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        try:
+            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        except BadRequest as exc:  # pressed twice: same page
+            if "not modified" not in str(exc).lower():
+                raise
         return
     answer = memory(context, "answers").get(args[0]) if len(args) == 2 and args[1].isdigit() else None
-    if answer is None or query.message is None:
-        await query.answer(t(language, "expired"), show_alert=False)
+    position = int(args[1]) if answer else 0
+    if answer is None or kind not in ("m", "a") or position >= len(answer.hits):
+        await query.answer(t(language, "expired"))
         return
-    position = int(args[1])
+    await query.answer()
     if kind == "m":
-        hits = answer.hits[position : position + PASSAGES_SHOWN]
-        if not hits:
-            await query.answer(t(language, "no_more"))
-            return
-        await query.answer()
-        markup = answer_keyboard(args[0], answer, position + PASSAGES_SHOWN, language, with_article=False)
-        await reply_html(query.message, passage_blocks(hits), markup)
-    elif kind == "a" and position < len(answer.hits):
-        await query.answer()
+        shown = context.bot_data["settings"].top_k
+        markup = answer_keyboard(args[0], answer, position + shown, language, with_article=False)
+        await reply_html(query.message, passage_blocks(answer.hits[position : position + shown]), markup)
+    else:
         cited = answer.hits[position].article
         article = engine(context).snapshot.articles.get(cited.id, cited)
-        await reply_html(query.message, article_blocks(article))
-    else:
-        await query.answer(t(language, "expired"))
+        await send_parts(query.message, article_parts(article, language))
 
 
 # --- inline mode -----------------------------------------------------------------------------
@@ -285,27 +323,31 @@ def _inline_article(result_id: str, title: str, description: str, blocks: list[B
         id=result_id,
         title=title[:256],
         description=description[:512],
-        input_message_content=InputTextMessageContent(pack(blocks, LIMIT)[0], parse_mode=ParseMode.HTML),
+        input_message_content=InputTextMessageContent(
+            pack(blocks, LIMIT)[0], parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+        ),
     )
 
 
 async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.inline_query
-    language = lang(update)
-    question = _clean_question(query.query)[: context.bot_data["settings"].max_question_chars]
+    """Up to 5 results: the answer (with its best passage), then passages; a hint for an empty query."""
+    query, language = update.inline_query, lang(update)
+    question = " ".join(query.query.split())[: context.bot_data["settings"].max_question_chars]
     if not re.search(r"\w", question):
-        example = EXAMPLES[language][0]
-        hint = t(language, "inline_hint_body", bot=context.bot.username, example=example)
-        await query.answer([_inline_article("hint", t(language, "inline_hint"), hint, [Block(hint)])], cache_time=60)
+        hint = t(language, "inline_hint_body", bot=context.bot.username, example=EXAMPLES[language][0])
+        results = [_inline_article("hint", t(language, "inline_hint"), hint, [Block(hint)])]
+        button = InlineQueryResultsButton(text="Kabar · /help", start_parameter="help")
+        await query.answer(results, cache_time=60, button=button)
         return
     answer = await asyncio.to_thread(engine(context).ask, question, INLINE_RESULTS - 1)
     if not answer.found:
-        results = [_inline_article("none", answer.text, t(language, "not_found_hint"), answer_blocks(answer, 0))]
+        blocks = answer_blocks(answer, 0, t(language, "not_found"), t(language, "not_found_hint"))
+        results = [_inline_article("none", t(language, "not_found"), t(language, "not_found_hint"), blocks)]
     else:
-        top = answer.hits[0].article
-        results = [_inline_article("answer", answer.text, citation(top), answer_blocks(answer, 1))]
+        results = [_inline_article("answer", answer.text, citation(answer.hits[0].article), answer_blocks(answer, 1))]
         for i, hit in enumerate(answer.hits[: INLINE_RESULTS - 1]):
-            results.append(_inline_article(f"p{i}", hit.article.title, hit.passage.text, passage_blocks([hit])))
+            description = f"{citation(hit.article)}\n{hit.passage.text}"
+            results.append(_inline_article(f"p{i}", hit.article.title, description, passage_blocks([hit])))
     await query.answer(results, cache_time=30, is_personal=False)
 
 
@@ -316,8 +358,13 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """One bad update never stops the bot: log it (no message text) and apologise."""
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("error while handling update %s", update_id, exc_info=context.error)
-    if isinstance(update, Update) and update.effective_message and update.effective_chat:
-        try:
-            await update.effective_message.reply_text(t(lang(update), "sorry"))
-        except Exception:  # the apology itself may fail (blocked, deleted chat); never raise from here
-            log.warning("could not send the apology for update %s", update_id)
+    if not isinstance(update, Update):
+        return
+    sorry = t(lang(update), "sorry")
+    try:  # the apology itself may fail (blocked, deleted chat, answered query); never raise from here
+        if update.callback_query:
+            await update.callback_query.answer(sorry)
+        elif update.message:
+            await update.message.reply_text(sorry, do_quote=True, allow_sending_without_reply=True)
+    except Exception:
+        log.warning("could not send the apology for update %s", update_id)

@@ -12,6 +12,7 @@ from filelock import FileLock, Timeout
 
 from index import store
 from index.chunk import chunk_article
+from index.dedupe import SAME, near_duplicates
 from index.embed import Embedder
 from index.loader import Skipped, load_corpus
 from index.models import Article, Passage
@@ -32,6 +33,7 @@ class BuildReport:
     removed: int = 0
     unchanged: int = 0
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (kept, dropped)
+    near_duplicates: list[tuple[str, str, float]] = field(default_factory=list)  # both kept
     skipped: list[Skipped] = field(default_factory=list)
     version: str = ""
 
@@ -57,8 +59,11 @@ def _previous(index_dir: Path, model: str, rebuild: bool) -> store.Snapshot | No
     return snap if snap.model == model else None
 
 
-def _dedupe(articles: list[Article]) -> tuple[list[Article], list[tuple[str, str]]]:
-    """The same cleaned text under two names is indexed once."""
+def _dedupe(articles: list[Article]) -> tuple[list[Article], list[tuple[str, str]], list[tuple[str, str, float]]]:
+    """The same story is indexed once; similar stories (two outlets' takes on one wire) are kept and reported.
+
+    Same story: identical cleaned text, or near-identical (different leftover boilerplate).
+    """
     seen: dict[str, str] = {}
     kept, dropped = [], []
     for article in articles:
@@ -68,7 +73,15 @@ def _dedupe(articles: list[Article]) -> tuple[list[Article], list[tuple[str, str
             continue
         seen[key] = article.id
         kept.append(article)
-    return kept, dropped
+    near = []
+    same: set[str] = set()
+    for first, second, similarity in near_duplicates(kept):
+        if similarity >= SAME and first not in same:
+            same.add(second)
+            dropped.append((first, second))
+        else:
+            near.append((first, second, similarity))
+    return [a for a in kept if a.id not in same], dropped, near
 
 
 def build_index(
@@ -93,7 +106,7 @@ def _build(corpus_dir, index_dir, embedder, rebuild, progress, on_stage) -> Buil
     say = on_stage or (lambda _: None)
     say("reading corpus")
     articles, skipped = load_corpus(corpus_dir)
-    articles, duplicates = _dedupe(articles)
+    articles, duplicates, near = _dedupe(articles)
     previous = _previous(index_dir, embedder.identity, rebuild)
     known = previous.vector_by_passage() if previous else {}
     old_articles = previous.articles if previous else {}
@@ -110,7 +123,8 @@ def _build(corpus_dir, index_dir, embedder, rebuild, progress, on_stage) -> Buil
     matrix = (
         np.stack([vec[p.id] for p in passages]) if passages else np.zeros((0, embedder.dim), np.float32)
     )
-    version = store.write_snapshot(index_dir, embedder.identity, articles, passages, matrix)
+    say("writing index")
+    version = store.write_snapshot(index_dir, embedder.identity, articles, passages, matrix, on_stage=say)
 
     current = {a.id: a for a in articles}
     report = BuildReport(
@@ -122,6 +136,7 @@ def _build(corpus_dir, index_dir, embedder, rebuild, progress, on_stage) -> Buil
         updated=sum(1 for a in current if a in old_articles and old_articles[a].hash != current[a].hash),
         removed=sum(1 for a in old_articles if a not in current),
         duplicates=duplicates,
+        near_duplicates=near,
         skipped=skipped,
         version=version,
     )

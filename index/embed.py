@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from index.settings import BUNDLED
 
@@ -38,19 +39,23 @@ class Embedder:
         self._lock = threading.Lock()
 
     def _encode(self, texts: Sequence[str], kind: str, batch_size: int, progress: bool) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
+        """Encode batch by batch, taking the lock per batch so questions slip in between during a refresh."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         prompt = self.prompts.get(kind, "")
-        with self._lock:
-            vectors = self.model.encode(
-                list(texts),
-                prompt=prompt,
-                batch_size=batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=progress,
-            )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths pad little
+        starts = range(0, len(texts), batch_size)
+        for start in tqdm(starts, desc="embedding", unit="batch", disable=not progress or len(starts) < 2):
+            rows = order[start : start + batch_size]
+            with self._lock:
+                out[rows] = self.model.encode(
+                    [texts[i] for i in rows],
+                    prompt=prompt,
+                    batch_size=batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+        return out
 
     def passages(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         return self._encode(texts, "passage", batch_size, progress)

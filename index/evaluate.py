@@ -344,8 +344,12 @@ class EvalResult:
     search_config: dict
     answer_config: dict
     seconds: float
-    splits: dict[str, Metrics]  # per source split, plus "all" (and HELD_OUT when train is mixed in)
+    splits: dict[str, Metrics]  # per source split (+ "all", HELD_OUT when several)
     outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def overall(self) -> Metrics:
+        return self.splits.get("all") or next(iter(self.splits.values()))
 
     def to_json(self, outcomes: bool = False) -> dict:
         data = asdict(self)
@@ -381,11 +385,13 @@ def _answer_outcome(prepared: Prepared, i: int, hits: list[Hit], config: AnswerC
 
 
 def split_metrics(outcomes: Sequence[Outcome]) -> dict[str, Metrics]:
+    """Per source split; "all" and HELD_OUT only when they differ from a single split."""
     splits = sorted({o.split for o in outcomes})
     out = {s: Metrics.of([o for o in outcomes if o.split == s]) for s in splits}
-    if "train" in splits and len(splits) > 1:
-        out[HELD_OUT] = Metrics.of([o for o in outcomes if o.split != "train"])
-    out["all"] = Metrics.of(outcomes)
+    if len(splits) > 1:
+        if "train" in splits:
+            out[HELD_OUT] = Metrics.of([o for o in outcomes if o.split != "train"])
+        out["all"] = Metrics.of(outcomes)
     return out
 
 

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_base_url: str | None = Field(None, validation_alias="TELEGRAM_BASE_URL")
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    feeds: Annotated[tuple[str, ...], NoDecode] = ()
+    feed_interval: float = Field(30.0, gt=0, description="minutes between feed polls")
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"
@@ -40,6 +42,17 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
         return value
+
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @property
+    def feeds_state(self) -> Path:
+        return self.data_dir / "feeds-seen.json"
 
     @property
     def model_cache_dir(self) -> Path:

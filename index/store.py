@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -101,10 +102,12 @@ def write_snapshot(
     passages: list[Passage],
     matrix: np.ndarray,
     extra: dict | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> str:
     """Write a complete snapshot and make it current; returns its version."""
     if len(passages) != len(matrix):
         raise ValueError("one vector per passage")
+    say = on_stage or (lambda _: None)
     index_dir.mkdir(parents=True, exist_ok=True)
     version = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     tmp = index_dir / f".tmp-{version}"
@@ -120,18 +123,24 @@ def write_snapshot(
         **(extra or {}),
     }
     _write_sqlite(tmp / "store.sqlite", meta, articles, passages)
+    say("metadata written")
     vectors.save(vectors.build(matrix), tmp / "vectors.faiss")
+    say("vectors written")
     keyword.save(keyword.build([p.embed_text for p in passages] or [""]), tmp / "bm25")
     (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
     _fsync_tree(tmp)
+    say("snapshot written")
     final = index_dir / f"snap-{version}"
     os.rename(tmp, final)
+    say("snapshot renamed")
     pointer = index_dir / f".{CURRENT}.{version}"
     pointer.write_text(final.name)
     with open(pointer, "rb") as handle:
         os.fsync(handle.fileno())
+    say("pointer written")
     os.replace(pointer, index_dir / CURRENT)
     _fsync_dir(index_dir)
+    say("pointer swapped")
     _collect_garbage(index_dir, keep=final.name)
     return version
 

@@ -29,3 +29,94 @@ def st_model(model_dir: Path):
         from sentence_transformers import SentenceTransformer
 
         yield SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+
+
+# --- the Telegram bot: one real Engine for the session, a fresh Application per test ---------
+
+
+@pytest.fixture(scope="session")
+def bundled_embedder(st_model):
+    """The bundled model with the identity the app gives it, so indexes match `kabar index`."""
+    from index.convert import BUNDLED_MODEL_ID
+    from index.embed import Embedder
+
+    return Embedder(st_model, BUNDLED_MODEL_ID)
+
+
+@pytest.fixture(scope="session")
+def bot_engine(bundled_embedder, tmp_path_factory: pytest.TempPathFactory):
+    """A real Engine over a copy of the repo's corpus, built once and shared by the bot tests."""
+    import shutil
+
+    from index.engine import Engine
+    from index.settings import PROJECT_DIR, Settings
+
+    root = tmp_path_factory.mktemp("kabar")
+    shutil.copytree(PROJECT_DIR / "corpus", root / "corpus")
+    settings = Settings(_env_file=None, corpus_dir=root / "corpus", data_dir=root / "data")
+    return Engine.open(settings, bundled_embedder)
+
+
+@pytest.fixture(scope="session")
+def bot_outbox() -> list[dict]:
+    """Every message any test's bot sent (sendMessage/editMessageText params, inline results' texts)."""
+    return []
+
+
+@pytest.fixture
+def run_bot(bot_engine, bot_outbox):
+    """``async with run_bot(server, engine=None, **settings) as app``: the real Kabar Application
+    (``bot.app.build_application``) started the way ``run_polling`` starts it, polling ``server``.
+
+    On exit it stops cleanly and checks what the bot sent while it ran: every message is
+    valid Telegram HTML within 4096 characters, and every callback and inline query was answered.
+    """
+    import contextlib
+    import datetime as dtm
+
+    from telegram import Update
+
+    from bot.app import build_application
+
+    @contextlib.asynccontextmanager
+    async def run(server, engine=None, **settings):
+        engine = engine or bot_engine
+        settings = engine.settings.model_copy(update={"telegram_base_url": server.base_url, **settings})
+        app = build_application(settings, engine, server.token)
+        first_call = len(server.calls())
+        await app.initialize()
+        await app.post_init(app)
+        await app.updater.start_polling(
+            poll_interval=0, timeout=dtm.timedelta(seconds=2), allowed_updates=Update.ALL_TYPES
+        )
+        await app.start()
+        try:
+            yield app
+        finally:
+            await app.updater.stop()
+            await app.stop()
+            await app.shutdown()
+        _check_outgoing(server.calls()[first_call:], bot_outbox)
+
+    return run
+
+
+def _check_outgoing(calls, outbox: list[dict]) -> None:
+    from test_format import message_problems
+
+    delivered = [c for c in calls if c.ok]
+    for call in delivered:
+        if call.method in ("sendMessage", "editMessageText"):
+            outbox.append(call.params)
+            assert not message_problems(call.params["text"], call.params.get("parse_mode")), call.params
+        if call.method == "answerInlineQuery":
+            for result in call.params["results"]:
+                content = result["input_message_content"]
+                outbox.append(content)
+                assert not message_problems(content["message_text"], content.get("parse_mode")), result
+    updates = [u for c in calls if c.method == "getUpdates" and c.ok for u in c.result]
+    answered = {c.params.get("callback_query_id") for c in delivered if c.method == "answerCallbackQuery"}
+    answered |= {c.params.get("inline_query_id") for c in delivered if c.method == "answerInlineQuery"}
+    for update in updates:
+        query = update.get("callback_query") or update.get("inline_query")
+        assert query is None or query["id"] in answered, f"update {update['update_id']} was never answered"
