@@ -1,9 +1,8 @@
 """What every benchmark prints first (machine, versions, commit) and how it records results.
 
-    from bench.common import header, write_results
-    head = header()                        # prints and returns the header as markdown lines
-    ...
-    write_results("search_speed", head, ["| size | p50 |", ...])   # → bench/results/search_speed.md
+Usage: `head = header()` first (prints it, returns markdown lines), then at the end
+`write_results("search_speed", head, body_lines)` → bench/results/search_speed.md,
+which starts with the exact command that produced it.
 """
 
 from __future__ import annotations
@@ -88,7 +87,15 @@ def write_results(name: str, head: list[str], body: list[str], title: str | None
     """Write bench/results/<name>.md: title, the exact command, the header, then `body` (markdown lines)."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.md"
-    text = [f"# {title or name}", "", f"Command (from the repository root): `.venv/bin/{command()}`", "", *head, "", *body]
+    text = [
+        f"# {title or name}",
+        "",
+        f"Command (from the repository root): `.venv/bin/{command()}`",
+        "",
+        *head,
+        "",
+        *body,
+    ]
     path.write_text("\n".join(text).rstrip() + "\n", encoding="utf-8")
     print(f"results written to {path.relative_to(ROOT)}", flush=True)
     return path

@@ -122,9 +122,7 @@ def _questions(path: Path, splits: Sequence[str], limit: int) -> list[Question]:
     return out[:limit] if limit > 0 else out
 
 
-def load_bench(
-    bench_dir: Path, unanswerable: Path | None = None, splits: Sequence[str] = (), limit: int = 0
-) -> Bench:
+def load_bench(bench_dir: Path, unanswerable: Path | None = None, splits: Sequence[str] = (), limit: int = 0) -> Bench:
     """Read corpus.jsonl + queries.jsonl (+ unanswerable questions); `limit` applies to each question file.
 
     Without `unanswerable`, a `unanswerable_idk_mrc.jsonl` beside the queries is used if present.
@@ -176,7 +174,12 @@ class CachedEmbedder(Embedder):
         if todo:
             pending = list(todo.items())
             chunks = range(0, len(pending), self.CHUNK)
-            bar = tqdm(chunks, desc=f"embedding {kind}s", unit="chunk", disable=not (progress or self.progress) or len(chunks) < 2)
+            bar = tqdm(
+                chunks,
+                desc=f"embedding {kind} texts",
+                unit="chunk",
+                disable=not (progress or self.progress) or len(chunks) < 2,
+            )
             for start in bar:
                 part = pending[start : start + self.CHUNK]
                 vecs = super()._encode([t for _, t in part], kind, max(batch_size, 64), False)
@@ -233,7 +236,9 @@ def prepare(bench: Bench, embedder: Embedder, cache_dir: Path | None = None, pro
     if isinstance(embedder, CachedEmbedder):
         embedder.progress = progress
     articles = [bench_article(pid, text) for pid, text in bench.corpus.items()]
-    passages = [p for a in tqdm(articles, desc="chunking", disable=not progress) for p in chunk_article(a, embedder.identity)]
+    passages = [
+        p for a in tqdm(articles, desc="chunking", disable=not progress) for p in chunk_article(a, embedder.identity)
+    ]
     matrix = embedder.passages([p.embed_text for p in passages], batch_size=64, progress=progress)
     with tempfile.TemporaryDirectory(prefix="kabar-eval-") as tmp:
         index_dir = Path(tmp) / "index"
@@ -274,7 +279,9 @@ def retrieve(
     """Hits for question `index` of the benchmark, with its cached query vector."""
     question, q = prepared.bench.questions[index].text, prepared.query_vectors[index]
     if mode == "hybrid":
-        return search(prepared.snapshot, prepared.embedder, question, k, config=config or SearchConfig(), query_vector=q)
+        return search(
+            prepared.snapshot, prepared.embedder, question, k, config=config or SearchConfig(), query_vector=q
+        )
     if mode in ("dense", "bm25"):
         return single_retriever(prepared.snapshot, question, q, mode, k)
     raise ValueError(f"unknown mode {mode!r}; one of {', '.join(MODES)}")

@@ -120,3 +120,17 @@ def _check_outgoing(calls, outbox: list[dict]) -> None:
     for update in updates:
         query = update.get("callback_query") or update.get("inline_query")
         assert query is None or query["id"] in answered, f"update {update['update_id']} was never answered"
+
+
+@pytest.fixture
+def engine_questions(bot_engine, monkeypatch) -> list[str]:
+    """The questions the bot put to the shared Engine during one test (it still answers them)."""
+    seen: list[str] = []
+    ask = bot_engine.ask
+
+    def spy(question, k=None):
+        seen.append(question)
+        return ask(question, k)
+
+    monkeypatch.setattr(bot_engine, "ask", spy)
+    return seen

@@ -1,19 +1,396 @@
-"""The real Kabar bot, through the real python-telegram-bot stack, against a loopback Bot API."""
+"""The real Kabar bot (bot.app.build_application) through the real python-telegram-bot stack,
+against the loopback Bot API in botapi.py, answering from one real Engine on the bundled model.
+
+Assertions are on what the bot sent: text, parse mode, chat, reply target, thread, buttons.
+The `run_bot` fixture also checks, for every test, that each message was valid Telegram HTML
+within 4096 characters and that every callback and inline query got an answer.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import shutil
+
 import pytest
-from botapi import BotAPIServer
+from botapi import DEFAULT_GROUP_ID, DEFAULT_USER_ID, BotAPIServer, Call
+
+from bot.format import to_plain
+from bot.texts import EXAMPLES, t
+from index.engine import Engine
+
+KIM = EXAMPLES["id"][0]  # "Apa yang diinginkan Kim Jong Un sebagai imbalannya?"
+RUSSIA = EXAMPLES["id"][2]
+GROUP, USER, ADMIN = DEFAULT_GROUP_ID, DEFAULT_USER_ID, 4242
 
 
 @pytest.fixture(autouse=True)
-def _timedelta(monkeypatch):
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as a timedelta, without a warning
 
 
-async def test_private_question(run_bot) -> None:
-    async with BotAPIServer() as server, run_bot(server):
-        asked = server.push_update(server.private_text("Apa yang diinginkan Kim Jong Un sebagai imbalannya?"))
-        [reply] = await server.wait_for("sendMessage", ok=True)
-        print(server.describe_calls())
-        print(reply.params)
+@pytest.fixture
+async def server():
+    async with BotAPIServer() as srv:
+        yield srv
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def is_reply(call: Call, message: dict) -> bool:
+    target = call.params.get("reply_parameters") or {}
+    return call.params["chat_id"] == message["chat"]["id"] and target.get("message_id") == message["message_id"]
+
+
+async def replies(server: BotAPIServer, update: dict, count: int = 1, timeout: float = 60) -> list[Call]:
+    """The delivered messages that reply to ``update``'s message (waits for ``count``)."""
+    message = update.get("message") or update
+    return await server.wait_for("sendMessage", count, timeout, lambda c: is_reply(c, message), ok=True)
+
+
+async def settle(server: BotAPIServer, seconds: float = 0.4) -> None:
+    """Let the bot fetch and handle everything pushed so far (for asserting silence)."""
+    for _ in range(100):
+        if not server.pending_updates:
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(seconds)
+
+
+def buttons(call: Call) -> list[tuple[str, str]]:
+    rows = (call.params.get("reply_markup") or {}).get("inline_keyboard", [])
+    return [(b["text"], b["callback_data"]) for row in rows for b in row]
+
+
+def plain(call: Call) -> str:
+    text = call.params["text"]
+    return to_plain(text) if call.params.get("parse_mode") == "HTML" else text
+
+
+def sent_to(server: BotAPIServer, chat_id: int) -> list[Call]:
+    return [c for c in server.calls("sendMessage", ok=True) if c.params["chat_id"] == chat_id]
+
+
+# --- private chat ----------------------------------------------------------------------------
+
+
+async def test_private_question_gets_a_quoted_cited_answer_with_buttons(server, run_bot, engine_questions) -> None:
+    async with run_bot(server):
+        update = server.push_update(server.private_text(KIM))
+        [reply] = await replies(server, update)
+        await settle(server, 0)
+
+    params = reply.params
+    assert params["chat_id"] == USER and params["parse_mode"] == "HTML"
+    assert params["reply_parameters"]["message_id"] == update["message"]["message_id"]
+    assert params["link_preview_options"] == {"is_disabled": True}
+    answer = params["text"].split("\n\n")[0]
+    assert answer.startswith("<b>") and ("bantuan" in answer or "teknologi militer" in answer)
+    assert params["text"].count("<blockquote") == 3
+    assert "<i>Republika · Apa yang Diinginkan Korut dan Rusia Satu Sama Lain?</i>" in params["text"]
+    (more, more_data), (article, article_data) = buttons(reply)
+    assert more.startswith("Lainnya") and more_data.startswith("m|") and more_data.endswith("|3")
+    assert article.startswith("Artikel") and article_data.startswith("a|") and article_data.endswith("|0")
+    assert engine_questions == [KIM]
+    # "typing" first, in the same chat, before the answer.
+    [typing] = server.calls("sendChatAction")
+    assert typing.params == {"chat_id": USER, "action": "typing"} and typing.time <= reply.time
+    assert len(sent_to(server, USER)) == 1
+
+
+async def test_english_users_get_english_framing(server, run_bot) -> None:
+    async with run_bot(server):
+        update = server.push_update(server.private_text("What does Kim want in return?", language_code="en"))
+        [reply] = await replies(server, update)
+        missing = server.push_update(server.private_text("Who won the 2022 World Cup final?", language_code="en"))
+        [not_found] = await replies(server, missing)
+    assert [text for text, _ in buttons(reply)] == ["More ▾", "Article 📄"]
+    assert plain(not_found) == f"{t('en', 'not_found')}\n\n{t('en', 'not_found_hint')}"
+    assert buttons(not_found) == []
+
+
+async def test_start_and_help_in_indonesian_and_english(server, run_bot) -> None:
+    async with run_bot(server):
+        server.push_update(server.private_text("/start"))
+        [id_reply] = await server.wait_for("sendMessage", ok=True, timeout=60)
+        server.push_update(server.private_text("/help", language_code="en"))
+        _, en_reply = await server.wait_for("sendMessage", 2, ok=True, timeout=60)
+
+    assert id_reply.params["parse_mode"] == "HTML"
+    assert "2 artikel berita (2024-06-14)" in plain(id_reply)
+    assert all(f"• {q}" in plain(id_reply) for q in EXAMPLES["id"])
+    assert "/ask pertanyaan" in plain(id_reply) and "@kabar_test_bot" in plain(id_reply)
+    assert "2 news articles (2024-06-14)" in plain(en_reply)
+    assert all(f"• {q}" in plain(en_reply) for q in EXAMPLES["en"])
+    # The command menu, registered at start: Indonesian by default, English for "en".
+    assert {lang for (_, lang) in server.commands} == {"", "en"}
+    assert [c["command"] for c in server.commands[('{"type": "default"}', "")]] == ["ask", "sources", "help"]
+    assert server.commands[('{"type": "default"}', "en")][2]["description"] == "How to use Kabar"
+
+
+async def test_unknown_command_in_private_points_to_help(server, run_bot) -> None:
+    async with run_bot(server):
+        update = server.push_update(server.private_text("/weather"))
+        [reply] = await replies(server, update)
+    assert plain(reply) == t("id", "unknown_command")
+
+
+# --- groups ----------------------------------------------------------------------------------
+
+
+async def test_group_answers_only_when_addressed(server, run_bot, engine_questions) -> None:
+    async with run_bot(server):
+        ignored = [
+            server.push_update(server.group_text(KIM)),
+            server.push_update(server.group_text(f"/ask@other_bot {KIM}")),
+            server.push_update(server.group_text(f"@someone_else {KIM}")),
+            server.push_update(server.sticker(chat_id=GROUP)),
+        ]
+        ask = server.push_update(server.group_text(f"/ask {KIM}"))
+        ask_at = server.push_update(server.group_text(f"/ask@kabar_test_bot {RUSSIA}"))
+        mention = server.push_update(server.group_text(f"@kabar_test_bot {EXAMPLES['id'][1]}"))
+        usage = server.push_update(server.group_text("/ask"))
+        [ask_reply] = await replies(server, ask)
+        [ask_at_reply] = await replies(server, ask_at)
+        [mention_reply] = await replies(server, mention)
+        [usage_reply] = await replies(server, usage)
+        # A reply to one of the bot's messages is addressed to it.
+        reply_to_bot = server.push_update(server.group_text(RUSSIA, reply_to=ask_reply.result["message_id"]))
+        [reply_to_bot_reply] = await replies(server, reply_to_bot)
+        await settle(server)
+
+    for reply in (ask_reply, ask_at_reply, mention_reply, reply_to_bot_reply):
+        assert reply.params["chat_id"] == GROUP and reply.params["parse_mode"] == "HTML"
+        assert "<blockquote" in reply.params["text"] and buttons(reply)
+    assert "bantuan" in ask_reply.params["text"] or "teknologi militer" in ask_reply.params["text"]
+    assert plain(usage_reply) == t("id", "ask_usage", example=KIM)
+    # The mention is stripped before the question reaches the engine; nothing else was asked.
+    assert sorted(engine_questions) == sorted([KIM, RUSSIA, EXAMPLES["id"][1], RUSSIA])
+    assert len(sent_to(server, GROUP)) == 5
+    assert not any(is_reply(c, u["message"]) for c in server.calls("sendMessage") for u in ignored)
+
+
+async def test_forum_topic_answer_stays_in_the_topic(server, run_bot) -> None:
+    async with run_bot(server):
+        update = server.push_update(server.group_text(f"/ask {KIM}", message_thread_id=7, is_topic_message=True))
+        [reply] = await replies(server, update)
+        help_update = server.push_update(
+            server.group_text("/help@kabar_test_bot", message_thread_id=7, is_topic_message=True)
+        )
+        [help_reply] = await replies(server, help_update)
+    assert reply.params["message_thread_id"] == 7 and help_reply.params["message_thread_id"] == 7
+    [typing] = server.calls("sendChatAction")
+    assert typing.params["message_thread_id"] == 7 and typing.params["chat_id"] == GROUP
+
+
+# --- inline mode -----------------------------------------------------------------------------
+
+
+async def test_inline_query_returns_the_answer_then_passages(server, run_bot) -> None:
+    async with run_bot(server):
+        server.push_update(server.inline_query(KIM))
+        [call] = await server.wait_for("answerInlineQuery", ok=True)
+    params = call.params
+    results = params["results"]
+    assert 2 <= len(results) <= 5 and params["cache_time"] <= 60
+    assert results[0]["id"] == "answer"
+    assert "bantuan" in results[0]["title"] or "teknologi militer" in results[0]["title"]
+    assert results[0]["description"].startswith("Republika")
+    for result in results:
+        assert result["type"] == "article" and result["title"]
+        content = result["input_message_content"]
+        assert content["parse_mode"] == "HTML" and "<blockquote" in content["message_text"]
+        assert "<i>" in content["message_text"]  # the citation under each passage
+
+
+async def test_inline_query_titles_are_article_titles(server, run_bot, bot_engine) -> None:
+    async with run_bot(server):
+        server.push_update(server.inline_query(RUSSIA))
+        [call] = await server.wait_for("answerInlineQuery", ok=True)
+    titles = {a.title for a in bot_engine.articles()}
+    assert all(r["title"] in titles for r in call.params["results"][1:])
+    assert all(
+        r["description"].split("\n")[0].startswith(("Republika", "Kilas Klaten")) for r in call.params["results"]
+    )
+
+
+async def test_empty_inline_query_gets_a_hint(server, run_bot) -> None:
+    async with run_bot(server):
+        server.push_update(server.inline_query("   "))
+        [call] = await server.wait_for("answerInlineQuery", ok=True)
+    [hint] = call.params["results"]
+    assert hint["id"] == "hint" and hint["title"] == t("id", "inline_hint")
+    assert "@kabar_test_bot" in hint["input_message_content"]["message_text"]
+    assert call.params["button"]["start_parameter"] == "help"
+    assert call.params["cache_time"] <= 60
+
+
+# --- buttons ---------------------------------------------------------------------------------
+
+
+async def test_more_and_article_buttons(server, run_bot, bot_engine) -> None:
+    async with run_bot(server):
+        update = server.push_update(server.private_text(KIM))
+        [answer] = await replies(server, update)
+        [(_, more), (_, article)] = buttons(answer)
+
+        server.push_update(server.callback_query(more, answer.result))
+        [passages] = await replies(server, answer.result)
+        server.push_update(server.callback_query(article, answer.result))
+        parts = await replies(server, answer.result, count=3)
+        await settle(server, 0.2)
+
+    # "More": the next passages, replying to the answer, with their citations; More pages on.
+    assert passages.params["parse_mode"] == "HTML" and passages.params["text"].count("<blockquote") == 3
+    assert passages.params["text"].split("\n\n")[0].startswith("<blockquote")
+    assert [data for _, data in buttons(passages)] == [more.replace("|3", "|6")]
+    # "Article": the full cleaned article, split in messages of at most 4096 characters.
+    full = [p for p in parts if p is not passages]
+    assert len(full) == 2
+    source = next(a for a in bot_engine.articles() if a.outlet == "Republika")
+    assert full[0].params["text"].startswith(f"<b>{source.title}</b>\n\n<i>Republika</i>")
+    text = "\n\n".join(plain(p) for p in full)
+    assert all(paragraph in text for paragraph in source.text.split("\n\n"))
+    assert all(len(p.params["text"]) <= 4096 for p in full)
+    assert len(server.calls("answerCallbackQuery", ok=True)) == 2
+
+
+async def test_stale_and_malformed_button_presses_are_answered_politely(server, run_bot) -> None:
+    async with run_bot(server):
+        update = server.push_update(server.private_text(KIM))
+        [answer] = await replies(server, update)
+        datas = ["m|00000000|3", "a|deadbeef|0", "zzz", "m|x", "a|||", "s|abc", "m|" + "9" * 50]
+        key = buttons(answer)[0][1].split("|")[1]
+        datas += [f"a|{key}|99", f"x|{key}|0"]
+        for data in datas:
+            server.push_update(server.callback_query(data, answer.result))
+        calls = await server.wait_for("answerCallbackQuery", count=len(datas), ok=True)
+        await settle(server)
+    assert {c.params.get("text") for c in calls} == {t("id", "expired")}
+    assert len(sent_to(server, USER)) == 1  # no apology, no stray message
+
+
+@pytest.fixture(scope="module")
+def many_engine(bundled_embedder, tmp_path_factory):
+    """An engine over 12 small articles, for the paginated /sources list."""
+    root = tmp_path_factory.mktemp("many")
+    for i in range(12):
+        (root / "corpus").mkdir(exist_ok=True)
+        (root / "corpus" / f"berita-{i:02d}.md").write_text(
+            f"---\ntitle: Berita nomor {i} <uji> & coba\noutlet: Kabar Uji\ndate: 2024-05-{i + 1:02d}\n---\n"
+            f"Ini berita nomor {i}. Isinya tentang hal ke-{i} yang diuji dengan seksama di kota {i}.\n",
+            encoding="utf-8",
+        )
+    from index.settings import Settings
+
+    return Engine.open(Settings(_env_file=None, corpus_dir=root / "corpus", data_dir=root / "data"), bundled_embedder)
+
+
+async def test_sources_are_paginated_with_buttons(server, run_bot, many_engine) -> None:
+    async with run_bot(server, engine=many_engine):
+        update = server.push_update(server.private_text("/sources"))
+        [first] = await replies(server, update)
+        server.push_update(server.callback_query("s|1", first.result))
+        [edit] = await server.wait_for("editMessageText", ok=True)
+        server.push_update(server.callback_query("s|1", first.result))  # pressed twice: same page
+        server.push_update(server.callback_query("s|0", first.result))
+        edits = await server.wait_for("editMessageText", count=3)
+        await settle(server)
+
+    lines = plain(first).splitlines()
+    assert lines[0] == "Artikel yang saya punya (12): · halaman 1/2"
+    assert len(lines) == 11 and lines[1] == "1. Berita nomor 11 <uji> & coba — Kabar Uji · 2024-05-12"
+    assert buttons(first) == [("Berikutnya ›", "s|1")]
+    assert edit.params["message_id"] == first.result["message_id"] and edit.params["parse_mode"] == "HTML"
+    assert plain(edit).splitlines()[1:] == [
+        "11. Berita nomor 1 <uji> & coba — Kabar Uji · 2024-05-02",
+        "12. Berita nomor 0 <uji> & coba — Kabar Uji · 2024-05-01",
+    ]
+    assert buttons(edit) == [("‹ Sebelumnya", "s|0")]
+    assert [e.ok for e in edits] == [True, False, True]  # "message is not modified", swallowed
+    assert len(server.calls("answerCallbackQuery", ok=True)) == 3
+    assert len(sent_to(server, USER)) == 1  # no apology
+
+
+# --- follow-ups ------------------------------------------------------------------------------
+
+
+async def test_short_reply_to_an_answer_is_a_follow_up(server, run_bot, engine_questions) -> None:
+    async with run_bot(server):
+        update = server.push_update(server.private_text(KIM))
+        [answer] = await replies(server, update)
+        follow_up = server.push_update(server.private_text("kapan?", reply_to=answer.result["message_id"]))
+        [reply] = await replies(server, follow_up)
+        fresh = server.push_update(server.private_text("kapan?"))
+        await replies(server, fresh)
+        long_reply = server.push_update(
+            server.private_text("Kapan Putin akan berkunjung ke Korea Utara?", reply_to=answer.result["message_id"])
+        )
+        await replies(server, long_reply)
+    assert engine_questions == [KIM, f"{KIM} kapan?", "kapan?", "Kapan Putin akan berkunjung ke Korea Utara?"]
+    assert reply.params["reply_parameters"]["message_id"] == follow_up["message"]["message_id"]
+    assert "<blockquote" in reply.params["text"]
+
+
+# --- admin -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_engine(bundled_embedder, bot_engine, tmp_path):
+    """A private Engine (a copy of the shared corpus and index) that a test may refresh."""
+    shutil.copytree(bot_engine.settings.corpus_dir, tmp_path / "corpus")
+    shutil.copytree(bot_engine.settings.index_dir, tmp_path / "data" / "index")
+    settings = bot_engine.settings.model_copy(update={"corpus_dir": tmp_path / "corpus", "data_dir": tmp_path / "data"})
+    return Engine.open(settings, bundled_embedder)
+
+
+NEW_ARTICLE = """---
+title: Timnas Indonesia Lolos ke Putaran Ketiga Kualifikasi Piala Dunia
+outlet: Kabar Uji
+date: 2024-06-11
+---
+Tim nasional sepak bola Indonesia lolos ke putaran ketiga kualifikasi Piala Dunia 2026 zona Asia.
+
+Kepastian itu didapat setelah Indonesia mengalahkan Filipina 2-0 di Stadion Utama Gelora Bung Karno, Jakarta.
+Gol Indonesia dicetak oleh Thom Haye dan Rizky Ridho.
+"""
+
+
+async def test_refresh_is_for_admins_only(server, run_bot, fresh_engine, caplog) -> None:
+    (fresh_engine.settings.corpus_dir / "timnas.md").write_text(NEW_ARTICLE, encoding="utf-8")
+    async with run_bot(server, engine=fresh_engine, admin_ids=frozenset({ADMIN})):
+        refused = server.push_update(server.private_text("/refresh"))
+        refused_en = server.push_update(server.group_text("/refresh@kabar_test_bot", user_id=777, language_code="en"))
+        [refusal] = await replies(server, refused)
+        [refusal_en] = await replies(server, refused_en)
+        assert len(fresh_engine.articles()) == 2  # nothing changed
+
+        refresh = server.push_update(server.private_text("/refresh", user_id=ADMIN))
+        working, report = await replies(server, refresh, count=2, timeout=60)
+        question = server.push_update(server.private_text("Siapa yang mencetak gol Indonesia melawan Filipina?"))
+        [answer] = await replies(server, question)
+
+    assert plain(refusal) == t("id", "admin_only") and plain(refusal_en) == t("en", "admin_only")
+    refusals = [r.getMessage() for r in caplog.records if r.name == "bot.handlers" and "refused" in r.getMessage()]
+    assert refusals == [f"refused /refresh from user {USER}", "refused /refresh from user 777"]
+    assert plain(working) == t("id", "refreshing")
+    assert plain(report).startswith("Indeks diperbarui: 1 ditambah, 0 diubah, 0 dihapus, 2 tetap")
+    assert "Thom Haye" in answer.params["text"] and "Kabar Uji · 2024-06-11" in answer.params["text"]
+
+
+async def test_refresh_failure_keeps_the_old_index_and_says_why(server, run_bot, fresh_engine, monkeypatch) -> None:
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(fresh_engine, "refresh", broken)
+    async with run_bot(server, engine=fresh_engine, admin_ids=frozenset({ADMIN})):
+        refresh = server.push_update(server.private_text("/refresh", user_id=ADMIN))
+        _, failed = await replies(server, refresh, count=2)
+        question = server.push_update(server.private_text(KIM, user_id=ADMIN))
+        await replies(server, question)
+    assert plain(failed) == t("id", "refresh_failed", error="disk full")
+
+
+def test_logging_level_is_untouched_for_other_loggers() -> None:
+    assert logging.getLogger("bot.handlers").getEffectiveLevel() <= logging.WARNING

@@ -104,8 +104,7 @@ QUESTIONS = [
     ("q-merapi", "Kapan Gunung Merapi meletus hebat?", "p-merapi-letak", "26 Oktober 2010", "train"),
     ("q-rendang", "Dari daerah mana asal masakan rendang?", "p-rendang", "Minangkabau", "train"),
     ("q-mrt", "Kapan MRT Jakarta mulai beroperasi?", "p-mrt", "1 April 2019", "train"),
-    ("q-taufik", "Siapa peraih emas bulu tangkis tunggal putra Olimpiade Athena 2004?", "p-taufik",
-     "Taufik Hidayat", "train"),  # fmt: skip
+    ("q-taufik", "Siapa peraih emas tunggal putra Olimpiade Athena 2004?", "p-taufik", "Taufik Hidayat", "train"),
     ("q-komodo", "Seberapa besar komodo bisa tumbuh?", "p-komodo", "tiga meter", "train"),
     ("q-bi", "Berapa suku bunga acuan Bank Indonesia sekarang?", "p-bi", "6 persen", "train"),
     ("q-borobudur", "Siapa yang membangun Candi Borobudur?", "p-borobudur", "Dinasti Syailendra", "valid"),

@@ -79,7 +79,7 @@ def test_only_http_urls(url):
 def test_uploads_and_pasted_text(tmp_path):
     pasted = ingest.from_text("Judul Tempelan\n\nJAKARTA, KOMPAS.com - Isi berita yang ditempel. Kalimat kedua.")
     assert (pasted.title, pasted.outlet) == ("Judul Tempelan", "Kompas")
-    upload = ingest.from_upload("berita.md", "---\ntitle: Dari Berkas\ndate: 2024-06-20\n---\nIsi berkas.".encode())
+    upload = ingest.from_upload("berita.md", b"---\ntitle: Dari Berkas\ndate: 2024-06-20\n---\nIsi berkas.")
     assert (upload.title, upload.date, upload.text) == ("Dari Berkas", "2024-06-20", "Isi berkas.")
     with pytest.raises(ingest.IngestError, match=".pdf"):
         ingest.from_upload("scan.pdf", b"%PDF")

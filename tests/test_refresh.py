@@ -49,12 +49,10 @@ def corpus_copy(path: Path) -> Path:
     return path
 
 
-NEW_ARTICLE = "Kim Kunjungi Pabrik Amunisi\n\nKim Jong Un mengunjungi pabrik amunisi di dekat Pyongyang pada Senin pagi."
+NEW_ARTICLE = "Kim Kunjungi Pabrik\n\nKim Jong Un mengunjungi pabrik amunisi di dekat Pyongyang pada Senin pagi."
 
 
-@pytest.mark.parametrize(
-    "stage", ["embedding", "metadata written", "vectors written", "snapshot renamed", "pointer written"]
-)
+@pytest.mark.parametrize("stage", ["metadata written", "snapshot renamed", "pointer written"])
 def test_kill_9_during_refresh_leaves_the_old_index_and_the_next_refresh_completes(
     tmp_path, embedder, model_dir, stage
 ):
@@ -132,7 +130,8 @@ def test_same_story_with_other_boilerplate_is_indexed_once_and_near_duplicates_r
     report = build_index(corpus, tmp_path / "index", embedder)
     assert ("kilasklaten-2024-06-14-putin-pyongyang.txt", "mirror.txt") in report.duplicates
     assert report.articles == 3
-    assert [(a, b) for a, b, _ in report.near_duplicates] == [("kilasklaten-2024-06-14-putin-pyongyang.txt", "wire.txt")]
+    kilas = "kilasklaten-2024-06-14-putin-pyongyang.txt"
+    assert [(a, b) for a, b, _ in report.near_duplicates] == [(kilas, "wire.txt")]
 
 
 def test_unchanged_corpus_embeds_nothing_from_the_cli(tmp_path, model_dir):
