@@ -87,7 +87,10 @@ def idf_table(prepared: Prepared) -> tuple[dict[str, float], float]:
 def features(question: str, hits: list[Hit], qv: np.ndarray, prepared: Prepared, idf, unseen: float) -> dict:
     """Evidence an answer rule can compute from the question, its hits and their sentences."""
     top = hits[:10]
-    dense = sorted((h.dense for h in top), reverse=True) + [0.0, 0.0]
+    best: dict[str, float] = {}  # per benchmark passage: chunks of one passage are no competition
+    for h in top:
+        best[h.passage.article_id] = max(best.get(h.passage.article_id, -1.0), h.dense)
+    dense = sorted(best.values(), reverse=True) + [0.0, 0.0]
     terms, names = key_terms(question), entities(question)
     tok1 = set(keyword.tokenize(top[0].passage.embed_text))
     tok3 = set().union(*(keyword.tokenize(h.passage.embed_text) for h in top[:3]))

@@ -364,6 +364,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:  # the apology itself may fail (blocked, deleted chat, answered query); never raise from here
         if update.callback_query:
             await update.callback_query.answer(sorry)
+        elif update.inline_query:
+            await update.inline_query.answer([], cache_time=0)
         elif update.message:
             await update.message.reply_text(sorry, do_quote=True, allow_sending_without_reply=True)
     except Exception:

@@ -123,10 +123,14 @@ def _build(corpus_dir, index_dir, embedder, rebuild, progress, on_stage) -> Buil
     matrix = (
         np.stack([vec[p.id] for p in passages]) if passages else np.zeros((0, embedder.dim), np.float32)
     )
-    say("writing index")
-    version = store.write_snapshot(index_dir, embedder.identity, articles, passages, matrix, on_stage=say)
-
     current = {a.id: a for a in articles}
+    unchanged = previous is not None and not todo and [p.id for p in previous.passages] == [p.id for p in passages]
+    if unchanged and {a: old_articles[a].hash for a in old_articles} == {a: current[a].hash for a in current}:
+        version = previous.version  # nothing to write: running readers keep their snapshot
+    else:
+        say("writing index")
+        version = store.write_snapshot(index_dir, embedder.identity, articles, passages, matrix, on_stage=say)
+
     report = BuildReport(
         articles=len(articles),
         passages=len(passages),

@@ -289,8 +289,8 @@ def many_engine(bundled_embedder, tmp_path_factory):
 
 async def test_sources_are_paginated_with_buttons(server, run_bot, many_engine) -> None:
     async with run_bot(server, engine=many_engine):
-        update = server.push_update(server.private_text("/sources"))
-        [first] = await replies(server, update)
+        server.push_update(server.private_text("/sources"))
+        [first] = await server.wait_for("sendMessage", ok=True, timeout=60)
         server.push_update(server.callback_query("s|1", first.result))
         [edit] = await server.wait_for("editMessageText", ok=True)
         server.push_update(server.callback_query("s|1", first.result))  # pressed twice: same page

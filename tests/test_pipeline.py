@@ -100,6 +100,7 @@ def test_index_round_trip_and_incremental_refresh(tmp_path, embedder):
 
     again = build_index(corpus, index_dir, embedder)
     assert (again.embedded, again.reused, again.unchanged) == (0, first.passages, 2)
+    assert again.version == first.version  # nothing changed, nothing written
 
     (corpus / "new.txt").write_text("Judul baru\n\nKim Jong Un mengunjungi pabrik amunisi di Pyongyang pada Senin.")
     (corpus / "kilasklaten-2024-06-14-putin-pyongyang.txt").unlink()

@@ -1,0 +1,271 @@
+"""The real Kabar bot under bad input and a bad network: it stays up, stays polite, stays quiet in logs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from botapi import DEFAULT_GROUP_ID, DEFAULT_USER_ID, BotAPIServer
+from test_bot import KIM, buttons, plain, replies, sent_to, settle
+
+from bot.app import TokenMalformed, check_token
+from bot.format import to_plain
+from bot.texts import EXAMPLES, t
+from index.settings import Settings
+
+GROUP, USER = DEFAULT_GROUP_ID, DEFAULT_USER_ID
+REAL_LOOKING_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+
+
+@pytest.fixture(autouse=True)
+def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
+@pytest.fixture
+async def server():
+    async with BotAPIServer() as srv:
+        yield srv
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+
+async def test_non_text_and_empty_messages_get_a_hint_and_the_rest_silence(server, run_bot, engine_questions) -> None:
+    async with run_bot(server):
+        earlier = server.push_update(server.private_text(KIM))
+        [_] = await replies(server, earlier)
+        hinted = [
+            server.push_update(server.sticker()),
+            server.push_update(server.photo()),
+            server.push_update(server.photo(caption="Apa yang diinginkan Kim?")),
+            server.push_update(server.voice()),
+            server.push_update(server.document("artikel.txt", b"Berita baru.", "text/plain")),
+        ]
+        no_words = [
+            server.push_update(server.private_text("   \n\t  ")),
+            server.push_update(server.private_text("🤔🙏🔥")),
+            server.push_update(server.private_text("?!… — ...")),
+        ]
+        silent = [
+            server.push_update(server.edited_message(earlier, "Kapan Putin berkunjung ke Pyongyang?")),
+            server.push_update(server.channel_post(f"/ask {KIM}")),
+            server.push_update(server.channel_post("@kabar_test_bot halo")),
+            server.push_update(server.sticker(chat_id=GROUP)),
+            server.push_update(server.photo(chat_id=GROUP)),
+        ]
+        for update in hinted + no_words:
+            await replies(server, update)
+        await settle(server)
+
+    for update in hinted:
+        [reply] = [c for c in server.calls("sendMessage", ok=True) if _replies_to(c, update)]
+        assert plain(reply) == t("id", "not_text")
+    for update in no_words:
+        [reply] = [c for c in server.calls("sendMessage", ok=True) if _replies_to(c, update)]
+        assert plain(reply) == t("id", "no_words", example=KIM)
+    assert len(sent_to(server, USER)) == 1 + len(hinted) + len(no_words)
+    assert sent_to(server, GROUP) == [] and sent_to(server, silent[1]["channel_post"]["chat"]["id"]) == []
+    assert engine_questions == [KIM]  # nothing else reached the engine
+    assert not server.calls("sendMessage", ok=False)  # and nothing the bot sent was rejected
+
+
+def _replies_to(call, update) -> bool:
+    message = update["message"]
+    return (call.params.get("reply_parameters") or {}).get("message_id") == message["message_id"]
+
+
+async def test_html_like_questions_never_break_the_html(server, run_bot) -> None:
+    questions = [
+        "<b>Apa</b> yang diinginkan Kim & Putin? </blockquote> &amp; <i>",
+        "<script>alert(1)</script> & siapa juara piala dunia 2022?",
+        "Apa itu a < b > c && d?",
+    ]
+    async with run_bot(server):
+        updates = [server.push_update(server.private_text(q)) for q in questions]
+        answers = [(await replies(server, u))[0] for u in updates]
+    assert not server.calls("sendMessage", ok=False)  # Telegram (the strict fake) accepted every one
+    assert all(a.params["parse_mode"] == "HTML" for a in answers)
+
+
+async def test_a_2000_character_question_is_cut_to_500_and_the_user_is_told(server, run_bot, engine_questions) -> None:
+    question = (KIM + " ") * 40
+    assert len(question) > 2000
+    async with run_bot(server):
+        update = server.push_update(server.private_text(question))
+        [reply] = await replies(server, update)
+    [asked] = engine_questions
+    assert len(asked) == 500 and question.startswith(asked)
+    assert plain(reply).startswith(t("id", "too_long", limit=500))
+    assert "<blockquote" in reply.params["text"]
+
+
+# --- a bad network ---------------------------------------------------------------------------
+
+
+async def test_429_on_send_message_is_waited_out_and_delivered_once(server, run_bot) -> None:
+    server.fail_next("sendMessage", 429, retry_after=1)
+    async with run_bot(server):
+        update = server.push_update(server.private_text(KIM))
+        [reply] = await replies(server, update)
+        await settle(server)
+    [refused] = server.calls("sendMessage", ok=False)
+    assert refused.error_code == 429
+    assert len(server.calls("sendMessage", ok=True)) == 1
+    assert reply.time - refused.time >= 1.0  # retry_after honoured
+    assert reply.params["text"] == refused.params["text"]
+
+
+async def test_500_on_send_message_is_retried_and_delivered_once(server, run_bot) -> None:
+    server.fail_next("sendMessage", 500, times=2)
+    async with run_bot(server):
+        update = server.push_update(server.private_text(KIM))
+        [reply] = await replies(server, update)
+        await settle(server)
+    assert [c.error_code for c in server.calls("sendMessage", ok=False)] == [500, 500]
+    assert len(server.calls("sendMessage", ok=True)) == 1 and buttons(reply)
+
+
+async def test_a_persistent_500_ends_in_an_apology(server, run_bot, caplog) -> None:
+    server.fail_next("sendMessage", 500, times=3)  # the first try and both retries
+    async with run_bot(server):
+        update = server.push_update(server.private_text(KIM))
+        [apology] = await replies(server, update)
+    assert plain(apology) == t("id", "sorry")
+    assert f"error while handling update {update['update_id']}" in caplog.text
+
+
+async def test_a_failing_handler_is_logged_apologised_for_and_the_bot_carries_on(
+    server, run_bot, bot_engine, monkeypatch, caplog
+) -> None:
+    ask = bot_engine.ask
+
+    def flaky(question, k=None):
+        if "meledak" in question:
+            raise RuntimeError("engine exploded")
+        return ask(question, k)
+
+    monkeypatch.setattr(bot_engine, "ask", flaky)
+    async with run_bot(server):
+        bad = server.push_update(server.private_text("Kapan gudang amunisi meledak?"))
+        [apology] = await replies(server, bad)
+        bad_inline = server.push_update(server.inline_query("meledak"))
+        good = server.push_update(server.private_text(KIM))
+        [answer] = await replies(server, good)
+        await settle(server)
+
+    assert plain(apology) == t("id", "sorry")
+    assert "<blockquote" in answer.params["text"]
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR and r.name == "bot.handlers"]
+    assert [r.getMessage() for r in errors] == [
+        f"error while handling update {bad['update_id']}",
+        f"error while handling update {bad_inline['update_id']}",
+    ]
+    assert all(isinstance(r.exc_info[1], RuntimeError) for r in errors)
+    assert "Kapan gudang amunisi" not in caplog.text  # no message text in logs
+
+
+async def test_html_rejected_by_telegram_is_resent_as_plain_text(server, run_bot) -> None:
+    server.fail_next(
+        "sendMessage", 400, 'Bad Request: can\'t parse entities: Unsupported start tag "q" at byte offset 9'
+    )
+    async with run_bot(server):
+        update = server.push_update(server.private_text(KIM))
+        [reply] = await replies(server, update)
+        await settle(server)
+    [rejected] = server.calls("sendMessage", ok=False)
+    assert "parse_mode" not in reply.params and reply.params["text"] == to_plain(rejected.params["text"])
+    assert "<" not in reply.params["text"] and buttons(reply) == buttons(rejected)
+    assert len(server.calls("sendMessage", ok=True)) == 1
+
+
+async def test_one_slow_answer_does_not_block_other_chats(server, run_bot, bot_engine, monkeypatch) -> None:
+    ask = bot_engine.ask
+
+    def slow(question, k=None):
+        if "lambat" in question:
+            time.sleep(2)  # in the worker thread, as a slow model would be
+        return ask(question, k)
+
+    monkeypatch.setattr(bot_engine, "ask", slow)
+    async with run_bot(server):
+        slow_update = server.push_update(server.private_text(f"{KIM} lambat", user_id=1001))
+        fast_update = server.push_update(server.private_text("/help", user_id=1002))
+        [fast] = await server.wait_for(
+            "sendMessage", ok=True, timeout=60, predicate=lambda c: c.params["chat_id"] == 1002
+        )
+        [slow_reply] = await replies(server, slow_update)
+    assert fast.time < slow_reply.time and fast_update
+
+
+# --- restarts, logs, tokens ------------------------------------------------------------------
+
+
+async def test_after_a_restart_no_update_is_answered_twice(server, run_bot) -> None:
+    async with run_bot(server):
+        first = server.push_update(server.private_text(KIM))
+        await replies(server, first)
+    while_down = server.push_update(server.private_text(EXAMPLES["id"][1]))
+    async with run_bot(server):
+        after = server.push_update(server.private_text("/help"))
+        await replies(server, while_down)
+        await server.wait_for("sendMessage", 3, ok=True, timeout=60)
+        await settle(server, 0.5)
+    counts = [len([c for c in server.calls("sendMessage") if _replies_to(c, u)]) for u in (first, while_down)]
+    assert counts == [1, 1] and len(server.calls("sendMessage")) == 3 and after
+
+
+async def test_the_token_never_reaches_the_logs(server, run_bot, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with run_bot(server):
+        caplog.set_level(logging.INFO, logger="httpx")  # as if someone turned request logging back on
+        update = server.push_update(server.private_text(KIM))
+        await replies(server, update)
+        try:
+            raise ConnectionError(f"POST {server.base_url}{server.token}/sendMessage failed")
+        except ConnectionError:
+            logging.getLogger("somewhere").exception("a library logs a URL: %s", f"/bot{server.token}/getMe")
+    assert any("HTTP Request" in r.getMessage() and "/bot<token>/" in r.getMessage() for r in caplog.records)
+    for record in caplog.records:
+        assert server.token not in record.getMessage() and server.token not in (record.exc_text or "")
+    assert server.token not in caplog.text
+
+
+def test_check_token_missing_or_malformed_fails_without_echoing_it() -> None:
+    for token in (None, "", "   "):
+        with pytest.raises(TokenMalformed, match="not set"):
+            check_token(Settings(_env_file=None, TELEGRAM_BOT_TOKEN=token))
+    for token in ("999:not-a-real-token-Xq7", "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", REAL_LOOKING_TOKEN + " x"):
+        with pytest.raises(TokenMalformed, match="malformed") as error:
+            check_token(Settings(_env_file=None, TELEGRAM_BOT_TOKEN=token))
+        assert token.strip() not in str(error.value)
+    assert check_token(Settings(_env_file=None, TELEGRAM_BOT_TOKEN=f" {REAL_LOOKING_TOKEN}\n")) == REAL_LOOKING_TOKEN
+
+
+@pytest.mark.parametrize("token", [None, "999:not-a-real-token-Xq7"])
+def test_kabar_serve_without_a_good_token_exits_2_with_one_line(tmp_path: Path, token: str | None) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "KABAR_"))}
+    env.update(KABAR_DATA_DIR=str(tmp_path / "data"), KABAR_CORPUS_DIR=str(tmp_path / "corpus"))
+    if token:
+        env["TELEGRAM_BOT_TOKEN"] = token
+    kabar = Path(sys.executable).with_name("kabar")
+    done = subprocess.run([kabar, "serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    assert len(lines) == 1 and "TELEGRAM_BOT_TOKEN" in lines[0]
+    assert not token or token not in lines[0]
+    assert not (tmp_path / "data").exists()  # it stopped before loading anything
+
+
+async def test_commands_in_groups_reply_to_the_asker(server, run_bot) -> None:
+    async with run_bot(server):
+        update = server.push_update(server.group_text("/sources@kabar_test_bot"))
+        [reply] = await replies(server, update)
+        await asyncio.sleep(0)
+    assert reply.params["chat_id"] == GROUP and "Republika" in plain(reply)
