@@ -149,6 +149,57 @@ def torch_threads(engine: Engine, questions: list[str]) -> list[str]:
     return rows
 
 
+def model_options(engine: Engine, questions: list[str]) -> list[str]:
+    """The two model calls of a question (query; the top passages' sentences) under other numerics."""
+    import copy
+
+    import torch
+
+    from index.chunk import split_sentences
+    from index.embed import Embedder
+
+    batches = []
+    for q in questions:
+        hits = engine.search(q, k=10)[: engine.answer_config.candidates]
+        batches.append((q, [s for h in hits for s in split_sentences(h.passage.text)]))
+    base = engine.embedder
+    int8 = copy.deepcopy(base.model)
+    int8 = torch.ao.quantization.quantize_dynamic(int8, {torch.nn.Linear}, dtype=torch.qint8)
+    options = {
+        "fp32, 2 threads (as shipped)": (base, None, 2),
+        "fp32, 1 thread": (base, None, 1),
+        "bf16 autocast, 2 threads": (base, torch.bfloat16, 2),
+        "int8 dynamic quantization of Linear layers, 2 threads": (Embedder(int8, base.identity), None, 2),
+    }
+    reference: dict[int, np.ndarray] = {}
+    rows = [
+        f"Sentences per question (top {engine.answer_config.candidates} passages): median "
+        f"{statistics.median(len(b) for _, b in batches):.0f}.",
+        "",
+        "| numerics | query embedding p50 ms | sentence batch p50 ms | min cosine vs fp32 |",
+        "|---|---|---|---|",
+    ]
+    default = torch.get_num_threads()
+    for name, (embedder, dtype, threads) in options.items():
+        torch.set_num_threads(threads)
+        q_times, s_times, cosines = [], [], []
+        for i, (q, sentences) in enumerate(batches):
+            with torch.autocast("cpu", dtype=dtype, enabled=dtype is not None):
+                started = time.perf_counter()
+                qv = embedder.queries([q])
+                q_times.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                sv = embedder.passages(sentences)
+                s_times.append(time.perf_counter() - started)
+            both = np.vstack([qv, sv])
+            reference.setdefault(i, both)
+            cosines.append(float(np.min(np.sum(both * reference[i], axis=1))))
+        rows.append(f"| {name} | {ms(q_times, 50)} | {ms(s_times, 50)} | {min(cosines):.4f} |")
+        print(rows[-1], flush=True)
+    torch.set_num_threads(default)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
@@ -189,7 +240,8 @@ def main() -> None:
             missed = [r["total"] for r in rows if not r["found"]]
             line = (
                 f"| {n:,} | {written:.1f} | {type(engine.snapshot.vectors).__name__} | {ms(total, 50)} | "
-                f"{ms(total, 95)} | {ms(total, 99)} | {len(found) / len(rows):.0%} | {ms(found, 50)} | {ms(missed, 50)} |"
+                f"{ms(total, 95)} | {ms(total, 99)} | {len(found) / len(rows):.0%} | {ms(found, 50)} | "
+                f"{ms(missed, 50)} |"
             )
             print(line, flush=True)
             summary.append(line)
@@ -201,6 +253,10 @@ def main() -> None:
                     f"## Settings at {n:,} passages",
                     "",
                     *torch_threads(engine, questions[: min(100, len(questions))]),
+                    "",
+                    f"## What bounds it: the two model calls per question under other numerics ({n:,} passages)",
+                    "",
+                    *model_options(engine, questions[:40]),
                     "",
                     f"## cProfile of {min(100, len(questions))} questions at {n:,} passages (by own time)",
                     "",

@@ -18,13 +18,15 @@ import itertools
 import json
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, fields, replace
+from functools import partial
 
 import numpy as np
 from tqdm import tqdm
 
 from bench.common import BENCHMARKS, header, write_results
-from index import keyword
+from index import keyword, vectors
 from index.answer import entities, key_terms
 from index.chunk import split_sentences
 from index.embed import load_embedder
@@ -68,6 +70,83 @@ def fusion_sweep(benches: dict[str, Prepared], grid: dict[str, list]) -> list[st
             m = run(prepared, "hybrid", config, with_answers=False, progress=False).overall
             cells += [f"{m.recall[5]:.3f}", f"{m.mrr:.3f}"]
         line = "| " + " | ".join(map(str, values)) + " | " + " | ".join(cells) + " |"
+        print(line, flush=True)
+        lines.append(line)
+    return lines
+
+
+# --- fusion lab: alternatives SearchConfig cannot express, vectorised over all questions ---------
+
+
+def score_matrices(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    """Dense cosine and BM25 score of every chunk for every question (rows follow bench.questions)."""
+    chunks = vectors.all_vectors(prepared.snapshot.vectors)
+    dense = prepared.query_vectors @ chunks.T
+    bm25 = np.stack([keyword.scores(prepared.snapshot.bm25, q.text) for q in prepared.bench.questions])
+    return dense, bm25[:, : len(prepared.snapshot.passages)]
+
+
+def _z(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Row-wise z-score over the masked entries (the population the fusion normalises over)."""
+    n = mask.sum(1, keepdims=True)
+    mean = (x * mask).sum(1, keepdims=True) / n
+    std = np.sqrt((((x - mean) * mask) ** 2).sum(1, keepdims=True) / n)
+    return (x - mean) / np.where(std > 1e-9, std, 1.0)
+
+
+def top_mask(x: np.ndarray, depth: int, positive: bool = False) -> np.ndarray:
+    rows = np.argpartition(-x, depth - 1, axis=1)[:, :depth]
+    mask = np.zeros_like(x, dtype=bool)
+    np.put_along_axis(mask, rows, True, axis=1)
+    return mask & (x > 0) if positive else mask
+
+
+def lab_metrics(score: np.ndarray, prepared: Prepared) -> tuple[float, float]:
+    """R@5 and MRR@10 of a chunk score matrix, counting each benchmark passage once."""
+    ids = [p.article_id for p in prepared.snapshot.passages]
+    top = np.argsort(-score, axis=1)[:, :60]
+    r5 = rr = 0.0
+    for row, q in zip(top, prepared.bench.questions, strict=True):
+        rank = first_rank(list(dict.fromkeys(ids[i] for i in row)), q.positives)
+        r5 += rank is not None and rank <= 5
+        rr += 1 / rank if rank is not None and rank <= 10 else 0.0
+    n = len(prepared.bench.questions)
+    return r5 / n, rr / n
+
+
+def fuse_candidates(d: np.ndarray, k: np.ndarray, w: float, depth: int) -> np.ndarray:
+    """As shipped: z-scores over the union of both retrievers' top `depth`; the rest never ranks."""
+    mask = top_mask(d, depth) | top_mask(k, depth, positive=True)
+    return np.where(mask, (1 - w) * _z(d, mask) + w * _z(k, mask), -np.inf)
+
+
+def fuse_global(d: np.ndarray, k: np.ndarray, w: float) -> np.ndarray:
+    """z-scores over every chunk: BM25's long tail of zeros then sets its scale."""
+    every = np.ones_like(d, dtype=bool)
+    return (1 - w) * _z(d, every) + w * _z(k, every)
+
+
+def fuse_rrf(d: np.ndarray, k: np.ndarray, c: int) -> np.ndarray:
+    return sum(1 / (c + 1 + np.argsort(np.argsort(-x, axis=1), axis=1)) for x in (d, k))
+
+
+def fusion_lab(benches: dict[str, Prepared], weights: list[float], depth: int) -> list[str]:
+    """Where z-scores are taken (candidate union, as shipped, vs every chunk) and RRF, side by side."""
+    lines = [
+        "| fusion | " + " | ".join(f"{b} R@5 | {b} MRR@10" for b in benches) + " |",
+        "|---|" + "---|" * 2 * len(benches),
+    ]
+    mats = {name: score_matrices(p) for name, p in benches.items()}
+    variants: list[tuple[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]] = []
+    for w in weights:
+        variants.append((f"z over candidates (top {depth} each), w={w}", partial(fuse_candidates, w=w, depth=depth)))
+        variants.append((f"z over all chunks, w={w}", partial(fuse_global, w=w)))
+    variants += [(f"RRF k={c}, equal weights", partial(fuse_rrf, c=c)) for c in (10, 60)]
+    for name, fuse in variants:
+        cells = []
+        for bench, (d, k) in mats.items():
+            cells += [f"{v:.3f}" for v in lab_metrics(fuse(d, k), benches[bench])]
+        line = f"| {name} | " + " | ".join(cells) + " |"
         print(line, flush=True)
         lines.append(line)
     return lines
@@ -253,6 +332,7 @@ def main() -> None:
     parser.add_argument("--grid", action="append", default=[], help="SearchConfig field=v1,v2 (repeatable)")
     parser.add_argument("--skip-fusion", action="store_true")
     parser.add_argument("--skip-abstention", action="store_true")
+    parser.add_argument("--skip-sweep", action="store_true", help="only the fusion lab, not the real-search grid")
     parser.add_argument("--answered", type=float, default=ANSWERED_TARGET, help="answered share to calibrate for")
     args = parser.parse_args()
 
@@ -264,9 +344,15 @@ def main() -> None:
     body = [f"Shipped SearchConfig: `{json.dumps(asdict(SearchConfig()))}`", ""]
     if not args.skip_fusion:
         grid = parse_grid(args.grid)
-        body += ["## Fusion sweep (hybrid, all answerable questions)", "", *fusion_sweep(
-            {n: answerable_only(p) for n, p in prepared.items()}, grid
-        ), ""]  # fmt: skip
+        answerable = {n: answerable_only(p) for n, p in prepared.items()}
+        if not args.skip_sweep:
+            body += ["## Fusion sweep (real search, all answerable questions)", "", *fusion_sweep(answerable, grid), ""]
+        body += [
+            "## Fusion lab (vectorised re-implementation, no near-duplicate filter)",
+            "",
+            *fusion_lab(answerable, [0.05, 0.1, 0.2, 0.3], SearchConfig().depth),
+            "",
+        ]
     if not args.skip_abstention:
         path = BENCHMARKS / "tydiqa_id" / "unanswerable_idk_mrc.jsonl"
         kinds = {r["id"]: r.get("kind", "") for r in map(json.loads, path.read_text().splitlines())}

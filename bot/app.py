@@ -22,6 +22,7 @@ from telegram.ext import (
 )
 
 from bot import handlers
+from index import store
 from index.engine import Engine
 from index.settings import Settings
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
 INDEX_WATCH_SECONDS = 5
+FEED_FIRST_SECONDS = 60  # the first feed poll, soon after start; then every KABAR_FEED_INTERVAL minutes
 
 COMMANDS = {
     "id": [
@@ -117,16 +119,23 @@ def setup_logging(token: str) -> None:
 
 
 class RetryingRateLimiter(AIORateLimiter):
-    """AIORateLimiter honours RetryAfter; this also retries transient server and network errors."""
+    """AIORateLimiter honours RetryAfter; this also retries 5xx and connection errors.
+
+    Timeouts are not retried: the request may have been delivered, and a retry could send
+    an answer twice. The typing action skips the queue: it is cosmetic, must be immediate,
+    and should not spend a group's 20 messages a minute.
+    """
 
     retries = 2
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+        if endpoint == "sendChatAction":
+            return await callback(*args, **kwargs)
         for attempt in range(self.retries + 1):
             try:
                 return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
             except (BadRequest, TimedOut):
-                raise  # our mistake, or maybe delivered: retrying could send twice
+                raise  # our mistake; or maybe delivered
             except NetworkError as exc:
                 if attempt == self.retries or endpoint == "getUpdates":
                     raise
@@ -148,11 +157,29 @@ async def _post_init(app: Application) -> None:
 async def _watch_index(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Pick up an index refreshed by `kabar index` in another process."""
     engine: Engine = context.bot_data["engine"]
+    current = engine.snapshot.path.name if engine.snapshot else None
+    if store.current_version(engine.settings.index_dir) in (None, current):
+        return  # the usual case, decided on the loop: a worker thread may be busy with questions
     try:
         if await asyncio.to_thread(engine.reload_if_changed):
             log.info("loaded the refreshed index %s", engine.snapshot.version)
     except Exception:
         log.exception("could not load the refreshed index; still serving the previous one")
+
+
+async def _poll_feeds(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Fetch new entries of KABAR_FEEDS into the corpus and index them; questions go on meanwhile."""
+    from index import feeds
+
+    engine: Engine = context.bot_data["engine"]
+    settings: Settings = context.bot_data["settings"]
+    try:
+        report = await asyncio.to_thread(feeds.poll, list(settings.feeds), settings.corpus_dir, settings.feeds_state)
+        if report.added:
+            await asyncio.to_thread(engine.refresh)
+            log.info("feeds: %d new articles indexed", len(report.added))
+    except Exception:
+        log.exception("feed poll failed; trying again at the next interval")
 
 
 def build_application(settings: Settings, engine: Engine, token: str) -> Application:
@@ -185,14 +212,21 @@ def build_application(settings: Settings, engine: Engine, token: str) -> Applica
     app.add_error_handler(handlers.on_error)
     if app.job_queue:
         app.job_queue.run_repeating(_watch_index, interval=INDEX_WATCH_SECONDS, first=INDEX_WATCH_SECONDS)
+        if settings.feeds:
+            every = settings.feed_interval * 60
+            app.job_queue.run_repeating(_poll_feeds, interval=every, first=min(every, FEED_FIRST_SECONDS))
     return app
 
 
 def run(settings: Settings, token: str) -> None:
     """Load the model and index once, then serve until stopped."""
     engine = Engine.open(settings)
-    log.info("index %s: %d articles, %d passages", engine.snapshot.version, len(engine.snapshot.articles),
-             len(engine.snapshot.passages))
+    log.info(
+        "index %s: %d articles, %d passages",
+        engine.snapshot.version,
+        len(engine.snapshot.articles),
+        len(engine.snapshot.passages),
+    )
     app = build_application(settings, engine, token)
     if settings.webhook_url:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None

@@ -9,7 +9,6 @@ within 4096 characters and that every callback and inline query got an answer.
 from __future__ import annotations
 
 import asyncio
-import logging
 import shutil
 
 import pytest
@@ -392,5 +391,37 @@ async def test_refresh_failure_keeps_the_old_index_and_says_why(server, run_bot,
     assert plain(failed) == t("id", "refresh_failed", error="disk full")
 
 
-def test_logging_level_is_untouched_for_other_loggers() -> None:
-    assert logging.getLogger("bot.handlers").getEffectiveLevel() <= logging.WARNING
+async def test_an_index_rebuilt_by_kabar_index_elsewhere_is_picked_up(
+    server, run_bot, fresh_engine, bundled_embedder, monkeypatch
+) -> None:
+    from index.build import build_index
+
+    monkeypatch.setattr("bot.app.INDEX_WATCH_SECONDS", 0.1)
+    settings = fresh_engine.settings
+    async with run_bot(server, engine=fresh_engine):
+        (settings.corpus_dir / "timnas.md").write_text(NEW_ARTICLE, encoding="utf-8")
+        await asyncio.to_thread(build_index, settings.corpus_dir, settings.index_dir, bundled_embedder)
+        for _ in range(200):
+            if len(fresh_engine.articles()) == 3:
+                break
+            await asyncio.sleep(0.05)
+        question = server.push_update(server.private_text("Siapa yang mencetak gol Indonesia melawan Filipina?"))
+        [answer] = await replies(server, question)
+    assert "Thom Haye" in answer.params["text"]
+
+
+async def test_feeds_are_polled_and_indexed_while_the_bot_serves(server, run_bot, fresh_engine, monkeypatch) -> None:
+    from newssite import NewsSite
+
+    monkeypatch.setattr("bot.app.FEED_FIRST_SECONDS", 0.1)
+    with NewsSite() as site:
+        feeds = (f"{site.url}/rss.xml",)
+        async with run_bot(server, engine=fresh_engine, feeds=feeds, feed_interval=10.0):
+            for _ in range(300):
+                if len(fresh_engine.articles()) == 4:
+                    break
+                await asyncio.sleep(0.05)
+            question = server.push_update(server.private_text("Berapa peluru artileri yang diproduksi pabrik itu?"))
+            [answer] = await replies(server, question)
+    assert "dua juta peluru artileri" in answer.params["text"]
+    assert len(list((fresh_engine.settings.corpus_dir).rglob("*.*"))) == 4

@@ -147,6 +147,14 @@ def test_answer_layout_answer_then_quoted_passages_with_citations() -> None:
     assert message_problems(message) == []
 
 
+def test_long_passages_are_collapsed_in_expandable_blockquotes() -> None:
+    [quote, cite] = passage_blocks([hit("Kalimat panjang. " * 30)])
+    assert quote.tag == "blockquote expandable" and cite.tag == "i"
+    rendered = quote.render()
+    assert rendered.startswith("<blockquote expandable>") and rendered.endswith("</blockquote>")
+    assert message_problems(pack([quote, cite])[0]) == []
+
+
 def test_not_found_says_so_and_points_to_sources() -> None:
     answer = Answer("q", False, "Artikel yang ada tidak menjawab pertanyaan ini.")
     assert pack(answer_blocks(answer, 3, "Tidak ditemukan.", "Lihat /sources.")) == [
