@@ -85,6 +85,8 @@ def is_answerable(question: str, hits: list[Hit], config: AnswerConfig) -> tuple
     if not hits:
         return False, 0.0
     top = hits[0].dense
+    if not key_terms(question):
+        return False, float(top)  # "kapan?" alone names nothing to look for
     if top >= config.dense_sure:
         return True, float(top)
     shown = hits[: config.candidates]
