@@ -21,6 +21,7 @@ import shutil
 import statistics
 import tempfile
 import time
+import warnings
 from collections import defaultdict
 from pathlib import Path
 
@@ -163,8 +164,9 @@ def model_options(engine: Engine, questions: list[str]) -> list[str]:
         hits = engine.search(q, k=10)[: engine.answer_config.candidates]
         batches.append((q, [s for h in hits for s in split_sentences(h.passage.text)]))
     base = engine.embedder
-    int8 = copy.deepcopy(base.model)
-    int8 = torch.ao.quantization.quantize_dynamic(int8, {torch.nn.Linear}, dtype=torch.qint8)
+    with warnings.catch_warnings():  # torch.ao.quantization is deprecated; fine for a measurement
+        warnings.simplefilter("ignore")
+        int8 = torch.ao.quantization.quantize_dynamic(copy.deepcopy(base.model), {torch.nn.Linear}, dtype=torch.qint8)
     options = {
         "fp32, 2 threads (as shipped)": (base, None, 2),
         "fp32, 1 thread": (base, None, 1),

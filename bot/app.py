@@ -7,7 +7,7 @@ import logging
 import re
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
@@ -42,6 +42,19 @@ COMMANDS = {
         ("ask", "Ask a question (in groups: /ask question)"),
         ("sources", "List the articles"),
         ("help", "How to use Kabar"),
+    ],
+}
+# Admins see these too, in a menu scoped to their own chat with the bot; nobody else does.
+ADMIN_COMMANDS = {
+    "id": [
+        ("add", "Tambah artikel: /add URL, atau /add lalu teksnya"),
+        ("remove", "Hapus artikel (nama berkas, nomor, atau judul)"),
+        ("refresh", "Perbarui indeks dari folder korpus"),
+    ],
+    "en": [
+        ("add", "Add an article: /add URL, or /add and its text"),
+        ("remove", "Remove an article (file name, number or title)"),
+        ("refresh", "Refresh the index from the corpus folder"),
     ],
 }
 
@@ -144,7 +157,8 @@ class RetryingRateLimiter(AIORateLimiter):
 
 
 async def _post_init(app: Application) -> None:
-    """The command menu: Indonesian by default, English for English-speaking users."""
+    """The command menu: Indonesian by default, English for English-speaking users; admins also
+    get /add, /remove and /refresh in their own chat (an admin who never opened one is skipped)."""
     for language, commands in COMMANDS.items():
         try:
             await app.bot.set_my_commands(
@@ -152,6 +166,16 @@ async def _post_init(app: Application) -> None:
             )
         except TelegramError as exc:  # a menu is a nicety: never refuse to start over it
             log.warning("could not set the %s command menu: %s", language, exc)
+    for admin in sorted(app.bot_data["settings"].admin_ids):
+        for language, commands in COMMANDS.items():
+            menu = [BotCommand(c, d) for c, d in commands + ADMIN_COMMANDS[language]]
+            try:
+                await app.bot.set_my_commands(
+                    menu, scope=BotCommandScopeChat(admin), language_code=None if language == "id" else language
+                )
+            except TelegramError as exc:
+                log.warning("could not set the admin command menu for %s: %s", admin, exc)
+                break
 
 
 async def _watch_index(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -203,10 +227,14 @@ def build_application(settings: Settings, engine: Engine, token: str) -> Applica
     app.add_handler(CommandHandler("ask", handlers.ask_command, filters=new))
     app.add_handler(CommandHandler("sources", handlers.sources_command, filters=new))
     app.add_handler(CommandHandler("refresh", handlers.refresh_command, filters=new))
+    app.add_handler(CommandHandler("add", handlers.add_command, filters=new))
+    app.add_handler(CommandHandler("remove", handlers.remove_command, filters=new))
     app.add_handler(MessageHandler(new & private & filters.COMMAND, handlers.unknown_command))
     app.add_handler(MessageHandler(new & private & filters.TEXT & ~filters.COMMAND, handlers.private_text))
     app.add_handler(MessageHandler(new & groups & filters.TEXT & ~filters.COMMAND, handlers.group_text))
+    app.add_handler(MessageHandler(new & private & filters.Document.ALL, handlers.document_upload))
     app.add_handler(MessageHandler(new & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.not_text))
+    app.add_handler(CallbackQueryHandler(handlers.remove_button, pattern=r"^r\|"))
     app.add_handler(CallbackQueryHandler(handlers.button))
     app.add_handler(InlineQueryHandler(handlers.inline_query))
     app.add_error_handler(handlers.on_error)

@@ -9,6 +9,8 @@ import logging
 import re
 import secrets
 from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
 
 from telegram import (
     InlineKeyboardButton,
@@ -36,8 +38,11 @@ from bot.format import (
     size,
     to_plain,
 )
-from bot.texts import EXAMPLES, lang_of, t
+from bot.texts import EXAMPLES, lang_of, t, t_html
+from index import ingest
+from index.build import BuildReport
 from index.engine import Engine
+from index.loader import MAX_BYTES, SUFFIXES
 from index.models import Answer, Article
 
 log = logging.getLogger(__name__)
@@ -48,6 +53,8 @@ FOLLOW_UP_WORDS = 6  # a reply this short to one of our answers is read as a fol
 INLINE_RESULTS = 5
 ARTICLE_PARTS = 5  # the "Article" button sends at most this many messages
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+TITLE_CHARS = 300  # an article title quoted in an admin reply
+ERROR_CHARS = 300  # a reason quoted in a reply
 
 
 class Memory(OrderedDict):
@@ -246,26 +253,215 @@ async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
+def _counts(report: BuildReport) -> dict[str, int]:
+    return {k: getattr(report, k) for k in ("added", "updated", "removed", "unchanged", "passages", "embedded")}
+
+
 async def _refresh_and_report(message: Message, context: ContextTypes.DEFAULT_TYPE, language: str) -> None:
     try:
         report = await asyncio.to_thread(engine(context).refresh)
     except Exception as exc:  # the old index stays in place; say why
         log.exception("refresh failed")
-        await message.reply_text(t(language, "refresh_failed", error=str(exc)[:300]), do_quote=True)
+        await message.reply_text(t(language, "refresh_failed", error=str(exc)[:ERROR_CHARS]), do_quote=True)
         return
-    counts = {k: getattr(report, k) for k in ("added", "updated", "removed", "unchanged", "passages", "embedded")}
-    await message.reply_text(t(language, "refreshed", **counts), do_quote=True)
+    await message.reply_text(t(language, "refreshed", **_counts(report)), do_quote=True)
+
+
+async def refuse_non_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, command: str) -> bool:
+    """True, after a polite refusal logged with the user id, when the sender is not an admin."""
+    if is_admin(update, context):
+        return False
+    log.warning("refused %s from user %s", command, update.effective_user.id if update.effective_user else "?")
+    await update.effective_message.reply_text(t(lang(update), "admin_only"), do_quote=True)
+    return True
 
 
 async def refresh_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Admins only: re-scan the corpus in a thread; questions keep being answered meanwhile."""
     message, language = update.effective_message, lang(update)
-    if not is_admin(update, context):
-        log.warning("refused /refresh from user %s", update.effective_user.id if update.effective_user else "?")
-        await message.reply_text(t(language, "admin_only"), do_quote=True)
+    if await refuse_non_admin(update, context, "/refresh"):
         return
     await message.reply_text(t(language, "refreshing"), do_quote=True)
     await _refresh_and_report(message, context, language)
+
+
+# --- adding and removing articles (admins) ---------------------------------------------------
+# Every index refresh runs in a worker thread: Engine.refresh holds a lock, so two admins'
+# commands (or a command and the feed job) queue up instead of failing, and questions keep
+# being answered from the current snapshot until the new one is swapped in.
+
+
+def _cut(text: str, limit: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _byline(article: Article, language: str) -> str:
+    return f"{article.outlet or t(language, 'unknown_outlet')} · {article.date or t(language, 'unknown_date')}"
+
+
+def _after_command(message: Message) -> str:
+    """Everything after the command word, line breaks kept ("/add\nJudul\n\nIsi" → "Judul\n\nIsi")."""
+    parts = (message.text or "").split(maxsplit=1)
+    return parts[1].strip() if len(parts) == 2 else ""
+
+
+def _index_note(context: ContextTypes.DEFAULT_TYPE, report: BuildReport, file: str, language: str) -> str:
+    """Whether the new file made it into the index: passages, or the same story already there."""
+    for kept, dropped in report.duplicates:
+        if file in (kept, dropped):
+            return t_html(language, "add_same_story", other=dropped if kept == file else kept)
+    snapshot = engine(context).snapshot
+    if snapshot is None or file not in snapshot.articles:
+        return t_html(language, "add_not_indexed")
+    note = t_html(language, "add_indexed", passages=sum(1 for p in snapshot.passages if p.article_id == file))
+    similar = [a if b == file else b for a, b, _ in report.near_duplicates if file in (a, b)]
+    return note + (" " + t_html(language, "add_similar", other=similar[0]) if similar else "")
+
+
+async def _add_article(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, make: Callable[[], Article], source: str
+) -> None:
+    """Ingest (in a thread: fetching and extraction block), save under corpus/added/, refresh, report."""
+    message, language = update.effective_message, lang(update)
+    settings = context.bot_data["settings"]
+    with contextlib.suppress(TelegramError):
+        await message.reply_chat_action(ChatAction.TYPING)
+    try:
+        article = await asyncio.to_thread(make)
+        path = await asyncio.to_thread(ingest.save, settings.corpus_dir, article)
+    except (ingest.IngestError, OSError) as exc:
+        log.info("not added (%s): %s", source, exc)
+        await send_parts(message, [t_html(language, "add_failed", error=_cut(exc, ERROR_CHARS))])
+        return
+    file = path.relative_to(settings.corpus_dir).as_posix()
+    log.info("user %s added %s (%s)", update.effective_user.id, file, source)
+    lines = [
+        t_html(language, "added", title=_cut(article.title, TITLE_CHARS), byline=_byline(article, language), file=file)
+    ]
+    try:
+        report = await asyncio.to_thread(engine(context).refresh)
+    except Exception as exc:  # the file stays; the next refresh picks it up
+        log.exception("refresh after adding %s failed", file)
+        lines.append(t_html(language, "add_saved_refresh_failed", error=_cut(exc, ERROR_CHARS)))
+    else:
+        lines.append(_index_note(context, report, file, language))
+        lines.append(t_html(language, "refreshed", **_counts(report)))
+    await send_parts(message, ["\n\n".join(lines)])
+
+
+async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/add URL`, or `/add` + pasted text (first line = title); alone, a usage hint."""
+    message, language = update.effective_message, lang(update)
+    if await refuse_non_admin(update, context, "/add"):
+        return
+    rest = _after_command(message)
+    if not rest:
+        await send_parts(message, [t_html(language, "add_usage")])
+    elif not re.search(r"\s", rest):  # one word: a URL (from_url says why if it is not http(s))
+        await _add_article(update, context, lambda: ingest.from_url(rest), "url")
+    else:
+        await _add_article(update, context, lambda: ingest.from_text(rest), "text")
+
+
+async def document_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An admin's .txt/.md/.html file becomes an article; anyone else gets the text-only hint (no download)."""
+    message, language = update.effective_message, lang(update)
+    if not is_admin(update, context):
+        await not_text(update, context)
+        return
+    document = message.document
+    name = document.file_name or ""
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES:
+        await send_parts(message, [t_html(language, "upload_type", suffix=suffix or f"“{_cut(name, 60)}”")])
+        return
+    if (document.file_size or 0) > MAX_BYTES:
+        size_mb, limit_mb = f"{document.file_size / 2**20:.1f}", MAX_BYTES // 2**20
+        await send_parts(message, [t_html(language, "upload_too_big", size=size_mb, limit=limit_mb)])
+        return
+    try:
+        data = bytes(await (await document.get_file()).download_as_bytearray())
+    except TelegramError as exc:
+        log.warning("could not download %s: %s", name, exc)
+        await send_parts(message, [t_html(language, "add_failed", error=_cut(exc, ERROR_CHARS))])
+        return
+    await _add_article(update, context, lambda: ingest.from_upload(name, data), "upload")
+
+
+async def remove_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/remove <file, /sources number or title piece>` → a confirmation with Delete / Cancel buttons."""
+    message, language = update.effective_message, lang(update)
+    if await refuse_non_admin(update, context, "/remove"):
+        return
+    name = " ".join(_after_command(message).split())
+    if not name:
+        await send_parts(message, [t_html(language, "remove_usage")])
+        return
+    settings = context.bot_data["settings"]
+    try:  # the list in /sources order, so "/remove 3" is the third article there
+        article = ingest.resolve(settings.corpus_dir, engine(context).articles(), name)
+    except ingest.IngestError as exc:
+        await send_parts(message, [t_html(language, "remove_not_found", error=_cut(exc, ERROR_CHARS))])
+        return
+    key = memory(context, "removals").put(secrets.token_hex(4), article)
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(f"{t(language, 'delete')} 🗑", callback_data=f"r|{key}|y"),
+                InlineKeyboardButton(t(language, "cancel"), callback_data=f"r|{key}|n"),
+            ]
+        ]
+    )
+    title, byline = _cut(article.title, TITLE_CHARS), _byline(article, language)
+    await send_parts(message, [t_html(language, "remove_confirm", title=title, byline=byline, file=article.id)], markup)
+
+
+async def _edit_html(query, text: str) -> None:
+    """Replace the confirmation (and its buttons) with `text`; plain text if Telegram rejects the HTML."""
+    try:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+    except BadRequest as exc:
+        if "can't parse entities" not in str(exc).lower():
+            raise
+        await query.edit_message_text(to_plain(text))
+
+
+async def remove_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Delete / Cancel under a /remove confirmation; only an admin's press counts."""
+    query, language = update.callback_query, lang(update)
+    _, key, choice = ((query.data or "").split("|") + ["", ""])[:3]
+    if not is_admin(update, context):
+        log.warning("refused /remove confirmation from user %s", query.from_user.id)
+        await query.answer(t(language, "admin_only"), show_alert=True)
+        return
+    removals = memory(context, "removals")
+    if choice not in ("y", "n") or key not in removals or not isinstance(query.message, Message):
+        await query.answer(t(language, "remove_expired"))
+        return
+    article: Article = removals.pop(key)  # popped at once: a second press finds nothing
+    await query.answer()
+    title = _cut(article.title, TITLE_CHARS)
+    if choice == "n":
+        await _edit_html(query, t_html(language, "remove_cancelled", title=title))
+        return
+    await _edit_html(query, t_html(language, "removing", title=title))
+    settings = context.bot_data["settings"]
+    try:
+        await asyncio.to_thread(ingest.remove, settings.corpus_dir, article)
+    except (ingest.IngestError, OSError) as exc:
+        await _edit_html(query, t_html(language, "remove_failed", error=_cut(exc, ERROR_CHARS)))
+        return
+    log.info("user %s removed %s", query.from_user.id, article.id)
+    lines = [t_html(language, "removed", title=title, file=article.id)]
+    try:
+        report = await asyncio.to_thread(engine(context).refresh)
+    except Exception as exc:
+        log.exception("refresh after removing %s failed", article.id)
+        lines.append(t_html(language, "refresh_failed", error=_cut(exc, ERROR_CHARS)))
+    else:
+        lines.append(t_html(language, "refreshed", **_counts(report)))
+    await _edit_html(query, "\n\n".join(lines))
 
 
 def article_parts(article: Article, language: str) -> list[str]:

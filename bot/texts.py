@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 TEXTS: dict[str, dict[str, str]] = {
     "id": {
         "help": (
@@ -41,6 +43,35 @@ TEXTS: dict[str, dict[str, str]] = {
         "inline_hint_body": "Ketik @{bot} lalu pertanyaan Anda, misalnya: {example}",
         "prev": "‹ Sebelumnya",
         "next": "Berikutnya ›",
+        "add_usage": (
+            "Tambah artikel: <code>/add URL</code>, atau <code>/add</code> lalu tempelkan teks artikel "
+            "(baris pertama = judul). Bisa juga kirim berkas .txt, .md atau .html."
+        ),
+        "added": "<b>Artikel ditambahkan:</b> {title}\n<i>{byline}</i>\nDisimpan sebagai <code>{file}</code>",
+        "add_indexed": "Diindeks: {passages} kutipan.",
+        "add_same_story": "Cerita yang sama dengan <code>{other}</code>; hanya satu yang diindeks.",
+        "add_similar": "Mirip dengan <code>{other}</code> (keduanya diindeks).",
+        "add_not_indexed": "Disimpan, tetapi belum diindeks.",
+        "add_failed": "Artikel tidak ditambahkan: {error}",
+        "add_saved_refresh_failed": "Berkas sudah disimpan, tetapi pembaruan indeks gagal: {error}",
+        "unknown_outlet": "media tidak diketahui",
+        "unknown_date": "tanggal tidak diketahui",
+        "upload_type": "Kirim berkas .txt, .md atau .html, bukan {suffix}. Tidak ada yang disimpan.",
+        "upload_too_big": "Berkas ini {size} MB; batasnya {limit} MB. Tidak ada yang disimpan.",
+        "remove_usage": (
+            "Hapus artikel: <code>/remove nama-berkas</code>, nomor dari /sources, atau potongan judulnya."
+        ),
+        "remove_not_found": "Artikel tidak ditemukan: {error}",
+        "remove_confirm": (
+            "Hapus artikel ini dari korpus dan indeks?\n<b>{title}</b>\n<i>{byline}</i>\n<code>{file}</code>"
+        ),
+        "delete": "Hapus",
+        "cancel": "Batal",
+        "removed": "<b>Artikel dihapus:</b> {title}\nBerkas <code>{file}</code> dihapus.",
+        "remove_failed": "Artikel tidak dihapus: {error}",
+        "remove_cancelled": "Penghapusan dibatalkan: <b>{title}</b> tetap ada.",
+        "removing": "Menghapus <b>{title}</b> dan memperbarui indeks…",
+        "remove_expired": "Konfirmasi ini sudah kedaluwarsa; kirim /remove lagi.",
     },
     "en": {
         "help": (
@@ -80,6 +111,35 @@ TEXTS: dict[str, dict[str, str]] = {
         "inline_hint_body": "Type @{bot} and your question, e.g.: {example}",
         "prev": "‹ Previous",
         "next": "Next ›",
+        "add_usage": (
+            "Add an article: <code>/add URL</code>, or <code>/add</code> followed by the pasted article text "
+            "(first line = title). You can also send a .txt, .md or .html file."
+        ),
+        "added": "<b>Article added:</b> {title}\n<i>{byline}</i>\nSaved as <code>{file}</code>",
+        "add_indexed": "Indexed: {passages} passages.",
+        "add_same_story": "The same story as <code>{other}</code>; only one of them is indexed.",
+        "add_similar": "Similar to <code>{other}</code> (both are indexed).",
+        "add_not_indexed": "Saved, but not indexed yet.",
+        "add_failed": "The article was not added: {error}",
+        "add_saved_refresh_failed": "The file is saved, but refreshing the index failed: {error}",
+        "unknown_outlet": "unknown outlet",
+        "unknown_date": "unknown date",
+        "upload_type": "Send a .txt, .md or .html file, not {suffix}. Nothing was saved.",
+        "upload_too_big": "This file is {size} MB; the limit is {limit} MB. Nothing was saved.",
+        "remove_usage": (
+            "Remove an article: <code>/remove file-name</code>, its number in /sources, or part of its title."
+        ),
+        "remove_not_found": "No such article: {error}",
+        "remove_confirm": (
+            "Remove this article from the corpus and the index?\n<b>{title}</b>\n<i>{byline}</i>\n<code>{file}</code>"
+        ),
+        "delete": "Delete",
+        "cancel": "Cancel",
+        "removed": "<b>Article removed:</b> {title}\nThe file <code>{file}</code> is deleted.",
+        "remove_failed": "The article was not removed: {error}",
+        "remove_cancelled": "Removal cancelled: <b>{title}</b> stays.",
+        "removing": "Removing <b>{title}</b> and refreshing the index…",
+        "remove_expired": "This confirmation has expired; send /remove again.",
     },
 }
 
@@ -103,3 +163,8 @@ def lang_of(language_code: str | None) -> str:
 
 def t(lang: str, key: str, **values: object) -> str:
     return TEXTS[lang][key].format(**values) if values else TEXTS[lang][key]
+
+
+def t_html(lang: str, key: str, **values: object) -> str:
+    """A text for parse_mode HTML: the template's own tags kept, every value escaped."""
+    return TEXTS[lang][key].format(**{k: html.escape(str(v), quote=False) for k, v in values.items()})

@@ -59,14 +59,17 @@ def _previous(index_dir: Path, model: str, rebuild: bool) -> store.Snapshot | No
     return snap if snap.model == model else None
 
 
-def _dedupe(articles: list[Article]) -> tuple[list[Article], list[tuple[str, str]], list[tuple[str, str, float]]]:
+def _dedupe(
+    articles: list[Article], indexed: frozenset[str] = frozenset()
+) -> tuple[list[Article], list[tuple[str, str]], list[tuple[str, str, float]]]:
     """The same story is indexed once; similar stories (two outlets' takes on one wire) are kept and reported.
 
     Same story: identical cleaned text, or near-identical (different leftover boilerplate).
+    Of two copies, one already in the index wins: re-adding a story never displaces the original.
     """
     seen: dict[str, str] = {}
     kept, dropped = [], []
-    for article in articles:
+    for article in sorted(articles, key=lambda a: a.id not in indexed):  # stable: corpus order otherwise
         key = " ".join(article.text.split()).lower()
         if key in seen:
             dropped.append((seen[key], article.id))
@@ -81,7 +84,8 @@ def _dedupe(articles: list[Article]) -> tuple[list[Article], list[tuple[str, str
             dropped.append((first, second))
         else:
             near.append((first, second, similarity))
-    return [a for a in kept if a.id not in same], dropped, near
+    keep = {a.id for a in kept} - same
+    return [a for a in articles if a.id in keep], dropped, near
 
 
 def build_index(
@@ -106,8 +110,8 @@ def _build(corpus_dir, index_dir, embedder, rebuild, progress, on_stage) -> Buil
     say = on_stage or (lambda _: None)
     say("reading corpus")
     articles, skipped = load_corpus(corpus_dir)
-    articles, duplicates, near = _dedupe(articles)
     previous = _previous(index_dir, embedder.identity, rebuild)
+    articles, duplicates, near = _dedupe(articles, frozenset(previous.articles) if previous else frozenset())
     known = previous.vector_by_passage() if previous else {}
     old_articles = previous.articles if previous else {}
 

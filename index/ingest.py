@@ -82,7 +82,10 @@ def fetch(url: str, client: httpx.Client | None = None, max_bytes: int = MAX_BYT
 def slugify(text: str, limit: int = 60) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:limit].rstrip("-") or "artikel"
+    if len(slug) > limit:  # cut at a word boundary when there is one
+        head = slug[: limit + 1]
+        slug = head.rsplit("-", 1)[0] if "-" in head else slug[:limit]
+    return slug.rstrip("-") or "artikel"
 
 
 def render(article: Article) -> str:

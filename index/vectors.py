@@ -21,13 +21,21 @@ HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 40
 HNSW_EF_SEARCH = 128
 
-# Single-question searches run on one thread whatever this says; building an index past
-# EXACT_LIMIT (and batch searches) use all cores.
-faiss.omp_set_num_threads(max(1, os.cpu_count() or 1))
+CORES = max(1, os.cpu_count() or 1)
+
+
+def _threads(n: int) -> None:
+    """FAISS's OpenMP thread count, which is per calling thread (the bot searches from a pool).
+
+    One question searches on one thread: a 2-thread Flat search of one query took 24 ms
+    instead of 0.4 ms at 10k vectors on 2 busy cores (bench/results/vector_scale.md).
+    Building a graph and searching many queries at once use every core.
+    """
+    faiss.omp_set_num_threads(n)
 
 
 def kind_for(n: int) -> str:
-    """"exact" or "hnsw": the one decision, by the number of vectors."""
+    """The one decision by size: "exact" (Flat) or "hnsw" (graph over float16 vectors)."""
     return "exact" if n <= EXACT_LIMIT else "hnsw"
 
 
@@ -43,7 +51,11 @@ def build(vectors: np.ndarray) -> faiss.Index:
         index.train(vectors[:1])  # fp16 needs no statistics; train() only marks it ready
     _tune(index)
     if n:
-        index.add(vectors)
+        _threads(CORES)
+        try:
+            index.add(vectors)
+        finally:
+            _threads(1)
     return index
 
 
@@ -55,8 +67,9 @@ def _tune(index: faiss.Index) -> None:
 
 def search(index: faiss.Index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """(scores, rows) of the k nearest vectors; rows are -1 past the end."""
-    k = max(1, min(k, index.ntotal))
-    return index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    _threads(1 if len(queries) == 1 else CORES)
+    return index.search(queries, max(1, min(k, index.ntotal)))
 
 
 def all_vectors(index: faiss.Index) -> np.ndarray:

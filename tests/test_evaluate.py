@@ -41,17 +41,19 @@ def test_contains_answer_ignores_case_and_spacing() -> None:
     assert not ev.contains_answer("apa saja", ["", "  "])  # an empty gold answer matches nothing
 
 
-def _outcome(split: str, rank: int | None, found: bool, answer_hit: bool | None = None, answerable: bool = True):
+def _outcome(
+    split: str, rank: int | None, found: bool, answer_hit: bool | None = None, answerable: bool = True, **kw
+) -> ev.Outcome:
     gold = rank is not None and rank <= ev.GOLD_K
     hit = answer_hit if gold else None
-    return ev.Outcome("q", split, answerable, rank, [], found, "", hit, hit)
+    return ev.Outcome("q", split, answerable, rank, [], found, "", hit, hit, **kw)
 
 
 def test_metrics_from_hand_made_outcomes() -> None:
     outcomes = [
         _outcome("train", 1, True, True),
         _outcome("train", 2, True, False),
-        _outcome("train", 7, True),  # retrieved, but not in the top 5
+        _outcome("train", 7, True, answer_rank=2),  # not in the top 5, but the 2nd passage holds the answer
         _outcome("train", None, False),  # not retrieved
         _outcome("test", 4, False, False),  # gold in top 5, abstained
         _outcome("test", None, False, answerable=False),  # unanswerable, abstained
@@ -62,6 +64,7 @@ def test_metrics_from_hand_made_outcomes() -> None:
     assert train.questions == 4
     assert train.recall == {1: 0.25, 5: 0.5, 10: 0.75}
     assert train.mrr == pytest.approx((1 + 1 / 2 + 1 / 7) / 4)
+    assert train.answer_recall == 0.75
     assert (train.gold_in_top, train.answer_hit, train.answered) == (2, 0.5, 1.0)
     assert (train.unanswerable, train.abstention) == (0, None)
 
@@ -73,7 +76,8 @@ def test_metrics_from_hand_made_outcomes() -> None:
     assert (test.unanswerable, test.abstention) == (3, pytest.approx(2 / 3))
     assert splits[ev.HELD_OUT] == test
     everything = splits["all"]
-    assert everything.recall[5] == 0.6
+    assert everything.recall[5] == 0.6 and everything.answer_recall == 0.8
+    assert splits["test"].recall[5] == 1.0 and ev.Metrics.of(outcomes[5:]).recall[5] is None  # nothing to count
     assert (everything.gold_in_top, everything.answer_hit, everything.answered) == (3, pytest.approx(1 / 3), 2 / 3)
     assert list(ev.split_metrics(outcomes[:4])) == ["train"]  # one split: no "all" duplicate
 
@@ -162,7 +166,9 @@ def test_retrieval_metrics_on_tiny_bench(prepared: ev.Prepared) -> None:
     result = ev.run(prepared, "hybrid", progress=False)
     ranks = {o.id: o.rank for o in result.outcomes if o.answerable}
     assert ranks == {q[0]: (2 if q[0] == "q-merapi" else 1) for q in QUESTIONS}
-    assert [o.top_ids[:2] for o in result.outcomes if o.id == "q-merapi"] == [["p-merapi-letus", "p-merapi-letak"]]
+    merapi = next(o for o in result.outcomes if o.id == "q-merapi")
+    assert merapi.top_ids[:2] == ["p-merapi-letus", "p-merapi-letak"]
+    assert merapi.answer_rank == 1  # the unlabelled top passage holds "26 Oktober 2010"
     m = result.splits["all"]
     assert m.questions == 7 and m.unanswerable == 1
     assert m.recall == {1: pytest.approx(6 / 7), 5: 1.0, 10: 1.0}

@@ -108,3 +108,12 @@ def test_save_and_load_keep_kind_and_parameters(small_limit: int, n: int, tmp_pa
     else:
         assert type(loaded) is faiss.IndexFlatIP
     np.testing.assert_allclose(vectors.all_vectors(loaded), data, atol=1e-3)
+
+
+def test_one_query_searches_on_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    monkeypatch.setattr(vectors, "_threads", calls.append)
+    index = vectors.build(unit(50))
+    vectors.search(index, unit(1), 5)
+    vectors.search(index, unit(8), 5)
+    assert calls == [vectors.CORES, 1, 1, vectors.CORES]
