@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from bot.eval_cli import eval_command
 from index.models import Answer
 from index.settings import get_settings
 
@@ -248,6 +249,9 @@ def serve() -> None:
         run(settings, token)
     except (BundledModelUnavailable, IndexUnavailable) as exc:
         raise _fail(str(exc)) from None
+
+
+app.command("eval")(eval_command)
 
 
 def main() -> None:
