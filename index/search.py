@@ -18,7 +18,7 @@ class SearchConfig:
     """Fusion knobs; the defaults are the measured best (see README, Quality)."""
 
     depth: int = 50  # candidates taken from each retriever
-    keyword_weight: float = 0.1  # convex weight of z-normalised BM25 vs dense
+    keyword_weight: float = 0.15  # convex weight of z-normalised BM25 vs dense (swept 0–0.3, bench/tune.py)
     dedupe_jaccard: float = 0.8  # a hit this similar to a better one is dropped
 
 
