@@ -51,6 +51,8 @@ def eval_command(
     from index.evaluate import evaluate, metrics_table
 
     logging.basicConfig(level=logging.WARNING)
+    for noisy in ("bm25s", "sentence_transformers", "faiss"):  # bm25s logs index building at DEBUG
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = get_settings()
     try:
         embedder = load_embedder(settings.embedding_model, settings.model_cache_dir)
