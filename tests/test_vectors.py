@@ -62,7 +62,7 @@ def assert_ivfpq(index: faiss.Index, n: int) -> None:
     assert type(index) is faiss.IndexRefine and index.ntotal == n
     assert index.metric_type == faiss.METRIC_INNER_PRODUCT and index.k_factor == vectors.REFINE_FACTOR
     base = faiss.downcast_index(index.base_index)
-    assert type(base) is faiss.IndexIVFPQFastScan and base.pq.M == vectors._pq_m(DIM) and base.pq.nbits == 4
+    assert type(base) is faiss.IndexIVFPQFastScan and vectors._pq_m(DIM) == base.pq.M and base.pq.nbits == 4
     assert base.nlist == vectors._nlist(n)
     assert base.nprobe == min(base.nlist, max(vectors.IVF_MIN_PROBES, base.nlist // vectors.IVF_PROBE_SHARE))
     refine = faiss.downcast_index(index.refine_index)
