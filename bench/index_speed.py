@@ -79,18 +79,23 @@ def data_dir_with_model(path: Path, model_cache: Path) -> Path:
 def write_corpus(directory: Path, target_passages: int) -> tuple[int, int]:
     """Articles (title + one benchmark passage) until chunking gives `target_passages`; (articles, passages)."""
     from index.chunk import chunk_article
-    from index.loader import parse_article
+    from index.loader import BadArticle, parse_article
 
     directory.mkdir(parents=True, exist_ok=True)
     total = 0
     texts = corpus.passages(target_passages)
+    written = 0
     for i, text in enumerate(texts):
         raw = f"{corpus.title_of(text)}\n\n{text}\n"
-        total += len(chunk_article(parse_article(raw, f"bench-{i:06d}.txt"), "count"))
+        try:
+            total += len(chunk_article(parse_article(raw, f"bench-{i:06d}.txt"), "count"))
+        except BadArticle:  # e.g. a passage no longer than its title: nothing left to index
+            continue
         (directory / f"bench-{i:06d}.txt").write_text(raw, encoding="utf-8")
+        written += 1
         if total >= target_passages:
-            return i + 1, total
-    return len(texts), total
+            break
+    return written, total
 
 
 # --- 2. encode settings ---------------------------------------------------------
@@ -126,12 +131,14 @@ def sweep(embedder, texts: list[str], repeats: int) -> tuple[list[str], tuple[in
 def tokenizer_share(embedder, texts: list[str]) -> tuple[float, float]:
     """(seconds to tokenize `texts`, seconds to encode them) with the current settings."""
     started = time.perf_counter()
+    model = embedder.model
+    tokenize = getattr(model, "preprocess", None) or model.tokenize
     for i in range(0, len(texts), 32):
-        embedder.model.tokenize(["passage: " + t for t in texts[i : i + 32]])
-    tokenize = time.perf_counter() - started
+        tokenize(["passage: " + t for t in texts[i : i + 32]])
+    tokenized = time.perf_counter() - started
     started = time.perf_counter()
     embedder.passages(texts)
-    return tokenize, time.perf_counter() - started
+    return tokenized, time.perf_counter() - started
 
 
 # --- 3. kabar index vs raw encode -------------------------------------------------------
@@ -269,8 +276,8 @@ def warm_ask(env: dict[str, str], questions: list[str], runs: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--passages", type=int, default=10_000)
-    parser.add_argument("--sweep-sample", type=int, default=600, help="passages per encode-settings run (0: skip)")
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--sweep-sample", type=int, default=400, help="passages per encode-settings run (0: skip)")
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--asks", type=int, default=5)
     parser.add_argument("--out", default="index_speed")
     parser.add_argument("--child-memory", help=argparse.SUPPRESS)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from index import keyword
-from index.chunk import split_sentences
+from index.chunk import is_question_header, split_sentences
 from index.embed import Embedder
-from index.models import Answer, Hit
+from index.models import Answer, Hit, Passage
+
+SentenceVectors = Callable[[Passage], "np.ndarray | None"]  # e.g. Snapshot.sentences_of
 
 # Function words of questions (Indonesian and English): they say nothing about the topic.
 STOP_WORDS = frozenset(
@@ -96,31 +99,40 @@ def is_answerable(question: str, hits: list[Hit], config: AnswerConfig) -> tuple
 
 
 def best_sentences(
-    question: str, hits: list[Hit], embedder: Embedder, config: AnswerConfig, query_vector: np.ndarray | None = None
+    question: str,
+    hits: list[Hit],
+    embedder: Embedder,
+    config: AnswerConfig,
+    query_vector: np.ndarray | None = None,
+    sentence_vectors: SentenceVectors | None = None,
 ) -> list[str]:
-    """Score each sentence of the top passages against the question; keep the best one or two."""
+    """Score each sentence of the top passages against the question; keep the best one or two.
+
+    Sentence vectors come from the index (pooled at indexing time, Snapshot.sentences_of); a
+    passage without them (an index from an older Kabar) has its sentences embedded now.
+    """
+    q = embedder.queries([question])[0] if query_vector is None else query_vector
     pool: list[tuple[int, int, str]] = []  # (hit index, sentence index, sentence)
-    headers: dict[int, str] = {}  # pool index → the header line right above that sentence
+    similarity: list[float] = []
     for h, hit in enumerate(hits[: config.candidates]):
-        previous = ""
-        for s, sentence in enumerate(split_sentences(hit.passage.text)):
-            if _is_header(sentence):
-                previous = sentence  # a header restating the question is no answer, but points to one
+        sentences = split_sentences(hit.passage.text)
+        vecs = sentence_vectors(hit.passage) if sentence_vectors else None
+        if vecs is None or len(vecs) != len(sentences):
+            vecs = embedder.passages(sentences)
+        sims = np.asarray(vecs, dtype=np.float32) @ q
+        header = None  # similarity of the header line right above this sentence
+        for s, sentence in enumerate(sentences):
+            if is_question_header(sentence):
+                header = float(sims[s])  # a header restating the question is no answer, but points to one
                 continue
-            if previous:
-                headers[len(pool)] = previous
-            previous = ""
+            sim = float(sims[s])
+            # The sentence right under a matching header ("Apa yang diinginkan Kim…?") is usually its answer.
+            similarity.append(sim if header is None else max(sim, (sim + header) / 2))
             pool.append((h, s, sentence))
+            header = None
     if not pool:
         return []
-    q = embedder.queries([question])[0] if query_vector is None else query_vector
-    header_list = sorted(set(headers.values()))
-    vecs = embedder.passages([s for _, _, s in pool] + header_list)
-    sims = vecs[: len(pool)] @ q
-    header_sims = dict(zip(header_list, (vecs[len(pool) :] @ q).tolist(), strict=True))
-    for i, header in headers.items():
-        # The sentence right under a matching header ("Apa yang diinginkan Kim…?") is usually its answer.
-        sims[i] = max(sims[i], (sims[i] + header_sims[header]) / 2)
+    sims = np.array(similarity, dtype=np.float32)
     terms = key_terms(question)
     overlap = np.array(
         [len(terms & set(keyword.tokenize(s))) / max(1, len(terms)) for _, _, s in pool], dtype=np.float32
@@ -142,22 +154,18 @@ def best_sentences(
     return [pool[i][2] for i in chosen]
 
 
-def _is_header(sentence: str) -> bool:
-    sentence = sentence.strip()
-    return sentence.endswith("?") and len(sentence.split()) <= 14 and not sentence.startswith(('"', "“"))
-
-
 def answer(
     question: str,
     hits: list[Hit],
     embedder: Embedder,
     config: AnswerConfig = AnswerConfig(),
     query_vector: np.ndarray | None = None,
+    sentence_vectors: SentenceVectors | None = None,
 ) -> Answer:
     found, confidence = is_answerable(question, hits, config)
     if not found:
         return Answer(question=question, found=False, text=NOT_FOUND, hits=[], confidence=confidence)
-    sentences = best_sentences(question, hits, embedder, config, query_vector)
+    sentences = best_sentences(question, hits, embedder, config, query_vector, sentence_vectors)
     return Answer(
         question=question,
         found=True,

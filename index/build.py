@@ -11,7 +11,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from index import store
-from index.chunk import chunk_article
+from index.chunk import chunk_article, is_question_header, sentence_spans, split_sentences
 from index.dedupe import SAME, near_duplicates
 from index.embed import Embedder
 from index.loader import Skipped, load_corpus
@@ -88,6 +88,29 @@ def _dedupe(
     return [a for a in articles if a.id in keep], dropped, near
 
 
+def embed_passages(
+    embedder: Embedder, passages: list[Passage], batch_size: int = 32, progress: bool = False
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Passage vectors, and sentence vectors pooled from the same forward pass (index/embed.py).
+
+    Question headers are the exception: they are embedded on their own, because what the answer
+    picker needs from them is how closely they restate the reader's question, not their context.
+    """
+    matrix, sentences = embedder.passages_and_sentences(
+        [p.embed_text for p in passages], [sentence_spans(p) for p in passages], batch_size, progress
+    )
+    headers = [
+        (i, j, sentence)
+        for i, p in enumerate(passages)
+        for j, sentence in enumerate(split_sentences(p.text))
+        if is_question_header(sentence)
+    ]
+    if headers:
+        for (i, j, _), vector in zip(headers, embedder.passages([h for _, _, h in headers]), strict=True):
+            sentences[i][j] = vector
+    return matrix, sentences
+
+
 def build_index(
     corpus_dir: Path,
     index_dir: Path,
@@ -113,6 +136,8 @@ def _build(corpus_dir, index_dir, embedder, rebuild, progress, on_stage) -> Buil
     previous = _previous(index_dir, embedder.identity, rebuild)
     articles, duplicates, near = _dedupe(articles, frozenset(previous.articles) if previous else frozenset())
     known = previous.vector_by_passage() if previous else {}
+    known_sentences = previous.sentences_by_passage() if previous else {}
+    known = {pid: v for pid, v in known.items() if pid in known_sentences}  # a format-1 index is re-embedded
     old_articles = previous.articles if previous else {}
 
     passages: list[Passage] = []
@@ -121,19 +146,21 @@ def _build(corpus_dir, index_dir, embedder, rebuild, progress, on_stage) -> Buil
     todo = [p for p in passages if p.id not in known]
     unique_todo = list({p.id: p for p in todo}.values())
     say(f"embedding {len(unique_todo)} passages")
-    fresh = embedder.passages([p.embed_text for p in unique_todo], progress=progress)
-    vec = dict(known)
+    fresh, fresh_sentences = embed_passages(embedder, unique_todo, progress=progress)
+    vec, sent = dict(known), dict(known_sentences)
     vec.update({p.id: v for p, v in zip(unique_todo, fresh, strict=True)})
-    matrix = (
-        np.stack([vec[p.id] for p in passages]) if passages else np.zeros((0, embedder.dim), np.float32)
-    )
+    sent.update({p.id: v for p, v in zip(unique_todo, fresh_sentences, strict=True)})
+    matrix = np.stack([vec[p.id] for p in passages]) if passages else np.zeros((0, embedder.dim), np.float32)
+    sentences = [sent[p.id] for p in passages]
     current = {a.id: a for a in articles}
     unchanged = previous is not None and not todo and [p.id for p in previous.passages] == [p.id for p in passages]
     if unchanged and {a: old_articles[a].hash for a in old_articles} == {a: current[a].hash for a in current}:
         version = previous.version  # nothing to write: running readers keep their snapshot
     else:
         say("writing index")
-        version = store.write_snapshot(index_dir, embedder.identity, articles, passages, matrix, on_stage=say)
+        version = store.write_snapshot(
+            index_dir, embedder.identity, articles, passages, matrix, sentences, on_stage=say
+        )
 
     report = BuildReport(
         articles=len(articles),

@@ -71,6 +71,29 @@ def split_sentences(text: str) -> list[str]:
     return [s for line in text.splitlines() for s in _split_line(line.strip())]
 
 
+def is_question_header(sentence: str) -> bool:
+    """A short question standing as a line of its own ("Apa yang diinginkan Kim Jong Un sebagai imbalannya?"):
+    a header that restates the reader's question, with the answer right below it."""
+    sentence = sentence.strip()
+    return sentence.endswith("?") and len(sentence.split()) <= 14 and not sentence.startswith(('"', "“"))
+
+
+def sentence_spans(passage: Passage) -> list[tuple[int, int]]:
+    """Where each of `split_sentences(passage.text)` sits in `passage.embed_text` (which ends with the text).
+
+    Sentence vectors are pooled from these spans of the passage's own encoding (index/embed.py).
+    """
+    offset = len(passage.embed_text) - len(passage.text)
+    spans, position = [], 0
+    for sentence in split_sentences(passage.text):
+        start = passage.text.find(sentence, position)
+        if start < 0:  # cannot happen for split_sentences' own output; kept total for safety
+            start = position
+        position = start + len(sentence)
+        spans.append((offset + start, offset + position))
+    return spans
+
+
 def _header_flags(pars: list[str]) -> list[bool]:
     """Which paragraphs are section headers: short, one sentence, no final period,
     and followed by a paragraph that is not itself a header (a lead-in such as

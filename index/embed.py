@@ -36,7 +36,7 @@ class Embedder:
             prompts = dict(E5_PROMPTS)
         self.prompts = prompts
         # torch modules are not re-entrant across threads; the bot calls us from a pool.
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered by the late-chunking fallback
 
     def _encode(self, texts: Sequence[str], kind: str, batch_size: int, progress: bool) -> np.ndarray:
         """Encode batch by batch, taking the lock per batch so questions slip in between during a refresh."""
@@ -60,8 +60,78 @@ class Embedder:
     def passages(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         return self._encode(texts, "passage", batch_size, progress)
 
+    def passages_and_sentences(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        batch_size: int = 32,
+        progress: bool = False,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors plus one vector per (start, end) character span of each text, from ONE forward pass.
+
+        A span's vector is the mean of its tokens' contextual embeddings ("late chunking"), so the
+        answer picker gets sentence vectors at index time for free instead of embedding the
+        sentences of the top passages for every question. On FacQA gold passages it picks the
+        answer sentence as often as embedding each sentence alone does (bench/results/quality.md).
+        """
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        sentences: list[np.ndarray] = [np.zeros((len(s), self.dim), np.float32) for s in spans]
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        starts = range(0, len(texts), batch_size)
+        for start in tqdm(starts, desc="embedding", unit="batch", disable=not progress or len(starts) < 2):
+            rows = [int(i) for i in order[start : start + batch_size]]
+            with self._lock:
+                vecs, pooled = self._late([texts[i] for i in rows], [spans[i] for i in rows])
+            out[rows] = vecs
+            for i, sentence_vectors in zip(rows, pooled, strict=True):
+                sentences[i] = sentence_vectors
+        return out, sentences
+
+    def _late(self, texts: list[str], spans: list[Sequence[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        import torch
+
+        prompt = self.prompts.get("passage", "")
+        features = self.model.preprocess(texts, prompt=prompt)
+        offsets = self.model.tokenizer(
+            [prompt + t for t in texts],
+            return_offsets_mapping=True,
+            truncation=True,
+            max_length=self.model.max_seq_length,
+            padding=True,
+        )
+        ids = features["input_ids"].numpy()
+        if np.asarray(offsets["input_ids"]).shape != ids.shape or (np.asarray(offsets["input_ids"]) != ids).any():
+            # A model whose preprocessing is not plain tokenization: sentences embedded one by one instead.
+            log.debug("token offsets unavailable for this model; embedding sentences separately")
+            vecs = self._encode(texts, "passage", len(texts), False)
+            pairs = zip(texts, spans, strict=True)
+            pooled = [self._encode([t[a:b] for a, b in s], "passage", 64, False) for t, s in pairs]
+            return vecs, pooled
+        with torch.inference_mode():
+            result = self.model(features)
+        vecs = _unit(result["sentence_embedding"].float().numpy())
+        tokens = result["token_embeddings"].float().numpy()
+        mask = features["attention_mask"].numpy().astype(bool)
+        token_spans = np.asarray(offsets["offset_mapping"])  # (batch, tokens, 2) in prompt + text
+        pooled = []
+        for i, text_spans in enumerate(spans):
+            begin, end = token_spans[i, :, 0], token_spans[i, :, 1]
+            real = mask[i] & (end > begin)
+            sentence_vectors = np.empty((len(text_spans), self.dim), np.float32)
+            for j, (a, b) in enumerate(text_spans):
+                inside = real & (begin < b + len(prompt)) & (end > a + len(prompt))
+                # A sentence cut off by the model's length limit falls back to its passage's vector.
+                sentence_vectors[j] = tokens[i, inside].mean(0) if inside.any() else vecs[i]
+            pooled.append(_unit(sentence_vectors))
+        return vecs, pooled
+
     def queries(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         return self._encode(texts, "query", batch_size, False)
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
+    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
 def resolve_model(name: str, cache_dir: Path) -> tuple[str, str, bool]:

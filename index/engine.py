@@ -80,7 +80,9 @@ class Engine:
         snapshot = self._require()
         q = self.embedder.queries([question])[0]
         hits = search(snapshot, self.embedder, question, k=max(k or 0, 10), config=self.search_config, query_vector=q)
-        result = answer(question, hits, self.embedder, self.answer_config, query_vector=q)
+        result = answer(
+            question, hits, self.embedder, self.answer_config, query_vector=q, sentence_vectors=snapshot.sentences_of
+        )
         if k:
             result = Answer(result.question, result.found, result.text, result.hits[:k], result.confidence)
         return result

@@ -24,7 +24,8 @@ from tqdm import tqdm
 
 from index import keyword, store, vectors
 from index.answer import AnswerConfig, answer, best_sentences, coverage
-from index.chunk import chunk_article, split_sentences
+from index.build import embed_passages
+from index.chunk import chunk_article
 from index.clean import clean
 from index.embed import Embedder
 from index.models import Article, Hit
@@ -193,6 +194,37 @@ class CachedEmbedder(Embedder):
             return np.zeros((0, self.dim), np.float32)
         return self._matrix[[self._rows[k] for k in keys]]
 
+    def passages_and_sentences(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        batch_size: int = 32,
+        progress: bool = False,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors under their usual keys, each sentence vector under (text, span)."""
+
+        def span_keys(text: str, text_spans: Sequence[tuple[int, int]]) -> list[str]:
+            return [self._key("late-sentence", f"{a}:{b}\x00{text}") for a, b in text_spans]
+
+        keys = [[self._key("passage", t), *span_keys(t, s)] for t, s in zip(texts, spans, strict=True)]
+        todo = [i for i, row in enumerate(keys) if any(k not in self._rows for k in row)]
+        for start in tqdm(
+            range(0, len(todo), self.CHUNK),
+            desc="embedding passages and sentences",
+            unit="chunk",
+            disable=not (progress or self.progress) or len(todo) < 2 * self.CHUNK,
+        ):
+            part = todo[start : start + self.CHUNK]
+            vecs, pooled = super().passages_and_sentences(
+                [texts[i] for i in part], [spans[i] for i in part], max(batch_size, 64)
+            )
+            for i, vec, sentence_vectors in zip(part, vecs, pooled, strict=True):
+                self._add(keys[i], np.vstack([vec[None, :], sentence_vectors]))
+            self.flush()
+        rows = [[self._rows[k] for k in row] for row in keys]
+        matrix = self._matrix[[r[0] for r in rows]] if rows else np.zeros((0, self.dim), np.float32)
+        return matrix, [self._matrix[r[1:]] for r in rows]
+
     def _add(self, keys: list[str], vecs: np.ndarray) -> None:
         base = len(self._matrix)
         self._matrix = np.concatenate([self._matrix, vecs.astype(np.float32)])
@@ -242,14 +274,12 @@ def prepare(bench: Bench, embedder: Embedder, cache_dir: Path | None = None, pro
     passages = [
         p for a in tqdm(articles, desc="chunking", disable=not progress) for p in chunk_article(a, embedder.identity)
     ]
-    matrix = embedder.passages([p.embed_text for p in passages], batch_size=64, progress=progress)
+    matrix, sentences = embed_passages(embedder, passages, batch_size=64, progress=progress)
     with tempfile.TemporaryDirectory(prefix="kabar-eval-") as tmp:
         index_dir = Path(tmp) / "index"
-        store.write_snapshot(index_dir, embedder.identity, articles, passages, matrix)
+        store.write_snapshot(index_dir, embedder.identity, articles, passages, matrix, sentences)
         snapshot = store.read_snapshot(index_dir)
-    # Sentences are what answer() embeds; one batch here beats thousands of small ones later.
-    sentences = sorted({s for p in passages for s in split_sentences(p.text)})
-    embedder.passages(sentences, batch_size=64, progress=progress)
+        snapshot.sentences = np.array(snapshot.sentences)  # off the memory map: the directory goes now
     query_vectors = embedder.queries([q.text for q in bench.questions], batch_size=64)
     if isinstance(embedder, CachedEmbedder):
         embedder.flush()
@@ -385,9 +415,12 @@ def _answer_outcome(prepared: Prepared, i: int, hits: list[Hit], config: AnswerC
     q, qv = prepared.bench.questions[i], prepared.query_vectors[i]
     ids, rank, answer_rank = _ranks(prepared, i, hits)
     top = hits[:ANSWER_HITS]
-    result = answer(q.text, top, prepared.embedder, config, qv)
+    sentences = prepared.snapshot.sentences_of
+    result = answer(q.text, top, prepared.embedder, config, qv, sentences)
     gold = rank is not None and rank <= GOLD_K
-    picked = result.text if result.found else " ".join(best_sentences(q.text, top, prepared.embedder, config, qv))
+    picked = (
+        result.text if result.found else " ".join(best_sentences(q.text, top, prepared.embedder, config, qv, sentences))
+    )
     return Outcome(
         id=q.id,
         split=q.split,

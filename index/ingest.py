@@ -187,4 +187,3 @@ def remove(corpus_dir: Path, article: Article) -> Path:
         raise IngestError(f"{article.id} is not a file in the corpus.")
     path.unlink()
     return path
-

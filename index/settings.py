@@ -16,9 +16,7 @@ BUNDLED = "bundled"
 class Settings(BaseSettings):
     """Every knob Kabar has; `.env.example` documents each one."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="KABAR_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="KABAR_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     corpus_dir: Path = PROJECT_DIR / "corpus"
     data_dir: Path = PROJECT_DIR / "data"

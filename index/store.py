@@ -14,7 +14,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import bm25s
@@ -24,7 +24,8 @@ import numpy as np
 from index import keyword, vectors
 from index.models import Article, Passage
 
-FORMAT = 1
+FORMAT = 2  # 2 adds sentence vectors; format 1 is still read (its answers embed sentences per question)
+READABLE = (1, 2)
 CURRENT = "CURRENT"
 KEEP_SNAPSHOTS = 2
 REBUILD_HINT = "run `kabar index --rebuild`"
@@ -45,6 +46,12 @@ class Snapshot:
     passages: list[Passage]
     vectors: faiss.Index
     bm25: bm25s.BM25
+    sentences: np.ndarray | None = None  # float16 sentence vectors, passage by passage, sentence by sentence
+    sentence_starts: np.ndarray | None = None  # passage row i owns sentences[starts[i]:starts[i + 1]]
+    _rows: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._rows = {p.id: row for row, p in enumerate(self.passages)}
 
     @property
     def dim(self) -> int:
@@ -53,6 +60,18 @@ class Snapshot:
     def vector_by_passage(self) -> dict[str, np.ndarray]:
         matrix = vectors.all_vectors(self.vectors)
         return {p.id: matrix[i] for i, p in enumerate(self.passages)}
+
+    def sentences_of(self, passage: Passage) -> np.ndarray | None:
+        """The passage's sentence vectors (one per `split_sentences(passage.text)`), if the index has them."""
+        row = self._rows.get(passage.id)
+        if row is None or self.sentences is None or self.sentence_starts is None:
+            return None
+        return self.sentences[self.sentence_starts[row] : self.sentence_starts[row + 1]]
+
+    def sentences_by_passage(self) -> dict[str, np.ndarray]:
+        if self.sentences is None:
+            return {}
+        return {p.id: self.sentences_of(p) for p in self.passages}
 
 
 _ARTICLE_COLUMNS = [f.name for f in fields(Article)]
@@ -101,12 +120,16 @@ def write_snapshot(
     articles: list[Article],
     passages: list[Passage],
     matrix: np.ndarray,
+    sentences: list[np.ndarray] | None = None,
     extra: dict | None = None,
     on_stage: Callable[[str], None] | None = None,
 ) -> str:
-    """Write a complete snapshot and make it current; returns its version."""
-    if len(passages) != len(matrix):
-        raise ValueError("one vector per passage")
+    """Write a complete snapshot and make it current; returns its version.
+
+    `sentences[i]` holds passage i's sentence vectors; without them, answers embed sentences per question.
+    """
+    if len(passages) != len(matrix) or (sentences is not None and len(sentences) != len(passages)):
+        raise ValueError("one vector (and one sentence matrix) per passage")
     say = on_stage or (lambda _: None)
     index_dir.mkdir(parents=True, exist_ok=True)
     version = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
@@ -125,6 +148,12 @@ def write_snapshot(
     _write_sqlite(tmp / "store.sqlite", meta, articles, passages)
     say("metadata written")
     vectors.save(vectors.build(matrix), tmp / "vectors.faiss")
+    if sentences is not None:
+        dim = matrix.shape[1] if matrix.ndim == 2 else 0
+        counts = np.array([0] + [len(s) for s in sentences], dtype=np.int64)
+        np.save(tmp / "sentence_starts.npy", np.cumsum(counts))
+        parts = [np.asarray(s, np.float16).reshape(-1, dim) for s in sentences]
+        np.save(tmp / "sentences.npy", np.concatenate(parts or [np.zeros((0, dim))]).astype(np.float16))
     say("vectors written")
     keyword.save(keyword.build([p.embed_text for p in passages] or [""]), tmp / "bm25")
     (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
@@ -176,28 +205,34 @@ def read_snapshot(index_dir: Path) -> Snapshot:
     path = index_dir / name
     try:
         meta = json.loads((path / "meta.json").read_text())
-        if meta.get("format") != FORMAT:
+        if meta.get("format") not in READABLE:
             raise IndexUnavailable(
                 f"The index in {path} has format {meta.get('format')!r}, this Kabar reads {FORMAT}: {REBUILD_HINT}."
             )
         db = sqlite3.connect(f"file:{path / 'store.sqlite'}?mode=ro", uri=True)
         try:
             articles = {
-                row[0]: Article(*row)
-                for row in db.execute(f"SELECT {', '.join(_ARTICLE_COLUMNS)} FROM articles")
+                row[0]: Article(*row) for row in db.execute(f"SELECT {', '.join(_ARTICLE_COLUMNS)} FROM articles")
             }
             passages = [
-                Passage(*row)
-                for row in db.execute(f"SELECT {', '.join(_PASSAGE_COLUMNS)} FROM passages ORDER BY row")
+                Passage(*row) for row in db.execute(f"SELECT {', '.join(_PASSAGE_COLUMNS)} FROM passages ORDER BY row")
             ]
         finally:
             db.close()
         index = vectors.load(path / "vectors.faiss")
         bm25 = keyword.load(path / "bm25")
+        sentences = starts = None
+        if (path / "sentences.npy").exists():
+            sentences = np.load(path / "sentences.npy", mmap_mode="r")
+            starts = np.load(path / "sentence_starts.npy")
     except IndexUnavailable:
         raise
     except Exception as exc:  # sqlite, faiss, json, bm25s: all mean the same to the user
         raise IndexUnavailable(f"The index in {path} is unreadable ({type(exc).__name__}): {REBUILD_HINT}.") from exc
-    if index.ntotal != len(passages) or any(p.article_id not in articles for p in passages):
+    inconsistent = index.ntotal != len(passages) or any(p.article_id not in articles for p in passages)
+    if sentences is not None and starts is not None:
+        inconsistent |= len(starts) != len(passages) + 1 or int(starts[-1]) != len(sentences)
+        inconsistent |= sentences.ndim != 2 or (len(sentences) > 0 and sentences.shape[1] != index.d)
+    if inconsistent:
         raise IndexUnavailable(f"The index in {path} is inconsistent: {REBUILD_HINT}.")
-    return Snapshot(path, meta["version"], meta["model"], articles, passages, index, bm25)
+    return Snapshot(path, meta["version"], meta["model"], articles, passages, index, bm25, sentences, starts)

@@ -67,9 +67,7 @@ def build(vectors: np.ndarray) -> faiss.Index:
             index.add(vectors)
         return index
     nlist = _nlist(n)
-    index = faiss.index_factory(
-        dim, f"IVF{nlist},PQ{_pq_m(dim)}x4fs,Refine(SQfp16)", faiss.METRIC_INNER_PRODUCT
-    )
+    index = faiss.index_factory(dim, f"IVF{nlist},PQ{_pq_m(dim)}x4fs,Refine(SQfp16)", faiss.METRIC_INNER_PRODUCT)
     sample = vectors[np.random.default_rng(0).permutation(n)[: IVF_TRAIN_PER_LIST * nlist]]
     _threads(CORES)
     try:
