@@ -99,8 +99,14 @@ def index(
     started = time.perf_counter()
     try:
         embedder = load_embedder(settings.embedding_model, settings.model_cache_dir)
-        build = partial(build_index, settings.corpus_dir, settings.index_dir, embedder, rebuild=rebuild,
-                        progress=sys.stderr.isatty())
+        build = partial(
+            build_index,
+            settings.corpus_dir,
+            settings.index_dir,
+            embedder,
+            rebuild=rebuild,
+            progress=sys.stderr.isatty(),
+        )
         try:
             report = build(lock_timeout=0)
         except IndexBusy:

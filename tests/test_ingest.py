@@ -31,7 +31,10 @@ def test_url_becomes_a_clean_article_with_metadata(site, tmp_path):
     [loaded], skipped = load_corpus(tmp_path)
     assert skipped == []
     assert (loaded.title, loaded.outlet, loaded.date, loaded.url) == (
-        article.title, "Kompas", "2024-06-19", f"{site.url}/berita/kompas-putin-pyongyang",
+        article.title,
+        "Kompas",
+        "2024-06-19",
+        f"{site.url}/berita/kompas-putin-pyongyang",
     )
     assert loaded.text == article.text
 

@@ -62,7 +62,9 @@ def test_kill_9_during_refresh_leaves_the_old_index_and_the_next_refresh_complet
 
     child = subprocess.run(
         [sys.executable, "-c", CRASHING_BUILD, str(corpus), str(index_dir), str(model_dir.parent), stage],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert child.returncode == -signal.SIGKILL, child.stderr
 
@@ -117,9 +119,9 @@ def test_same_story_with_other_boilerplate_is_indexed_once_and_near_duplicates_r
     original = (corpus / "kilasklaten-2024-06-14-putin-pyongyang.txt").read_text()
     # The same story scraped from another page layout: other nav tail, a "Baca Juga" box, CRLF.
     (corpus / "mirror.txt").write_text(
-        original.replace("Tags\n", "Berita Terkait\n").replace(
-            "Baca Juga: Korea Selatan Siaga", "BACA JUGA: Harga Emas Turun"
-        ).replace("\n", "\r\n")
+        original.replace("Tags\n", "Berita Terkait\n")
+        .replace("Baca Juga: Korea Selatan Siaga", "BACA JUGA: Harga Emas Turun")
+        .replace("\n", "\r\n")
     )
     # The same wire story rewritten by another outlet: a different lead and ending.
     paragraphs = original.split("\n\n")
