@@ -19,6 +19,11 @@ from index.settings import BUNDLED
 
 log = logging.getLogger(__name__)
 
+CORES = max(1, os.cpu_count() or 1)
+# A question's encode on one core: as fast as on two when the machine is idle, and it does not
+# stall when the other core is busy (bench/results/search_speed.md, "torch threads").
+QUESTION_THREADS = 1
+
 # e5-family models need their prompts; other models may ship their own.
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
 
@@ -47,15 +52,23 @@ class Embedder:
         for start in tqdm(starts, desc="embedding", unit="batch", disable=not progress or len(starts) < 2):
             rows = order[start : start + batch_size]
             with self._lock:
-                out[rows] = self.model.encode(
-                    [texts[i] for i in rows],
-                    prompt=prompt,
-                    batch_size=batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
+                threads = QUESTION_THREADS if kind == "query" and len(rows) <= 2 else CORES
+                _, result = self._forward([texts[i] for i in rows], prompt, threads)
+            out[rows] = _unit(result["sentence_embedding"].float().numpy())
         return out
+
+    def _forward(self, texts: list[str], prompt: str, threads: int = CORES) -> tuple[dict, dict]:
+        """(model inputs, model outputs) of one batch; the caller holds the lock.
+
+        The model is called directly rather than through `encode`, whose bookkeeping costs
+        ~2.5 ms of a 16 ms question.
+        """
+        import torch
+
+        torch.set_num_threads(threads)
+        features = self.model.preprocess(texts, prompt=prompt)
+        with torch.inference_mode():
+            return features, self.model(features)
 
     def passages(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         return self._encode(texts, "passage", batch_size, progress)
@@ -88,10 +101,8 @@ class Embedder:
         return out, sentences
 
     def _late(self, texts: list[str], spans: list[Sequence[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
-        import torch
-
         prompt = self.prompts.get("passage", "")
-        features = self.model.preprocess(texts, prompt=prompt)
+        features, result = self._forward(texts, prompt)
         offsets = self.model.tokenizer(
             [prompt + t for t in texts],
             return_offsets_mapping=True,
@@ -107,8 +118,6 @@ class Embedder:
             pairs = zip(texts, spans, strict=True)
             pooled = [self._encode([t[a:b] for a, b in s], "passage", 64, False) for t, s in pairs]
             return vecs, pooled
-        with torch.inference_mode():
-            result = self.model(features)
         vecs = _unit(result["sentence_embedding"].float().numpy())
         tokens = result["token_embeddings"].float().numpy()
         mask = features["attention_mask"].numpy().astype(bool)
@@ -157,7 +166,7 @@ def load_embedder(name: str, cache_dir: Path) -> Embedder:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    torch.set_num_threads(CORES)
     log.info("loading embedding model %s", identity)
     model = SentenceTransformer(path, device="cpu", local_files_only=offline)
     return Embedder(model, identity)
