@@ -164,7 +164,8 @@ def best_sentences(
         repeated = pool[i][2] in {pool[j][2] for j in chosen}  # overlapping passages repeat sentences
         if len(chosen) < config.sentences and close and not repeated:
             chosen.append(i)
-    chosen.sort(key=lambda i: (pool[i][0], pool[i][1]))
+    if len({pool[i][0] for i in chosen}) == 1:
+        chosen.sort(key=lambda i: pool[i][1])  # one passage: its own order reads best; else the best leads
     return [pool[i][2] for i in chosen]
 
 
