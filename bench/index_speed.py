@@ -102,20 +102,21 @@ def write_corpus(directory: Path, target_passages: int) -> tuple[int, int]:
 
 
 def sweep(embedder, texts: list[str], repeats: int) -> tuple[list[str], tuple[int, int]]:
-    import torch
+    from index import embed
 
+    shipped = embed.CORES
     configs = [(t, b) for t in (1, 2) for b in (16, 32, 64, 128)]
     best: dict[tuple[int, int], float] = {}
     embedder.passages(texts[:16])  # warm-up
     for _ in range(repeats):
         for threads, batch in configs:
-            torch.set_num_threads(threads)
+            embed.CORES = threads  # what index/embed.py gives passage batches
             started = time.perf_counter()
             embedder.passages(texts, batch_size=batch)
             elapsed = time.perf_counter() - started
             best[threads, batch] = min(best.get((threads, batch), 1e9), elapsed)
             print(f"  threads={threads} batch={batch}: {len(texts) / elapsed:.1f} passages/s", flush=True)
-    torch.set_num_threads(max(1, os.cpu_count() or 1))  # what index/embed.py sets
+    embed.CORES = shipped
     winner = min(best, key=best.get)
     rows = [
         "| torch threads | batch size | passages/s (best of runs) |",
@@ -203,6 +204,7 @@ def child_memory(index_dir: str) -> None:
         "bm25_array_bytes": int(bm25),
         "vocab": vocab,
         "passages": len(snap.passages),
+        "sentences": 0 if snap.sentences is None else len(snap.sentences),
     }))  # fmt: skip
 
 
@@ -398,14 +400,24 @@ def main() -> None:
             f"{(mem['rss_mb'] * 2**20 - mem['faiss_bytes'] - mem['bm25_array_bytes']) / p:.0f} (rest of RSS) |",
             f"| BM25 (sparse score matrix; vocabulary {mem['vocab']} terms) | {disk['bm25'] / p:.0f} | "
             f"{mem['bm25_array_bytes'] / p:.0f} (arrays only) |",
+            f"| sentence vectors (float16, {mem['sentences']} sentences) | "
+            f"{(disk.get('sentences.npy', 0) + disk.get('sentence_starts.npy', 0)) / p:.0f} | "
+            "memory-mapped: paged in for the passages a question shows |",
             f"| total | {sum(disk.values()) / p:.0f} | {mem['rss_mb'] * 2**20 / p:.0f} (RSS added by loading) |",
             "",
         ]
 
-        # 6. warm kabar ask, at this size and on the bundled corpus
+        # 6. warm kabar ask: at this size, at 10k passages (a snapshot written as bench/search_speed.py
+        # writes it: real vectors, then perturbed copies) and on the bundled corpus
+        from bench.search_speed import snapshot as synthetic_snapshot
+
+        big = data_dir_with_model(work / "data-10k", model_cache)
+        base, _, (alpha, _) = corpus.benchmark_vectors(0, embedder=embedder)
+        synthetic_snapshot(big / "index", embedder, base, alpha, 10_000)
         questions = corpus.questions(args.asks + 4, seed=7)
         for label, ask_env in [
             (f"{report.passages} passages", env),
+            ("10,000 passages", kabar_env(big, work / "no-corpus")),
             ("bundled corpus", kabar_env(data_dir_with_model(work / "data-small", model_cache), ROOT / "corpus")),
         ]:
             w = warm_ask(ask_env, questions, args.asks)
