@@ -105,7 +105,7 @@ def sweep(embedder, texts: list[str], repeats: int) -> tuple[list[str], tuple[in
     from index import embed
 
     shipped = embed.CORES
-    configs = [(t, b) for t in (1, 2) for b in (16, 32, 64, 128)]
+    configs = [(t, b) for t in (1, 2) for b in (8, 16, 32, 64)]
     best: dict[tuple[int, int], float] = {}
     embedder.passages(texts[:16])  # warm-up
     for _ in range(repeats):

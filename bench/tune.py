@@ -178,7 +178,11 @@ def features(question: str, hits: list[Hit], qv: np.ndarray, prepared: Prepared,
     total = sum(weight.values()) or 1.0
     missing1 = terms - tok1
     sentences = [s for h in top[:3] for s in split_sentences(h.passage.text)]
-    sent_sims = prepared.embedder.passages(sentences) @ qv if sentences else np.zeros(1)
+    stored = [prepared.snapshot.sentences_of(h.passage) for h in top[:3]]
+    if all(v is not None for v in stored) and sentences:  # the sentence vectors answer() uses
+        sent_sims = np.concatenate([np.asarray(v, np.float32) for v in stored]) @ qv
+    else:
+        sent_sims = prepared.embedder.passages(sentences) @ qv if sentences else np.zeros(1)
     first = len(split_sentences(top[0].passage.text))
     sent_cov = max((len(terms & set(keyword.tokenize(s))) / max(1, len(terms)) for s in sentences), default=0.0)
     return {

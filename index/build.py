@@ -13,7 +13,7 @@ from filelock import FileLock, Timeout
 from index import store
 from index.chunk import chunk_article, is_question_header, sentence_spans, split_sentences
 from index.dedupe import SAME, near_duplicates
-from index.embed import Embedder
+from index.embed import PASSAGE_BATCH, Embedder
 from index.loader import Skipped, load_corpus
 from index.models import Article, Passage
 
@@ -89,7 +89,7 @@ def _dedupe(
 
 
 def embed_passages(
-    embedder: Embedder, passages: list[Passage], batch_size: int = 32, progress: bool = False
+    embedder: Embedder, passages: list[Passage], batch_size: int = PASSAGE_BATCH, progress: bool = False
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Passage vectors, and sentence vectors pooled from the same forward pass (index/embed.py).
 

@@ -23,6 +23,9 @@ CORES = max(1, os.cpu_count() or 1)
 # A question's encode on one core: as fast as on two when the machine is idle, and it does not
 # stall when the other core is busy (bench/results/search_speed.md, "torch threads").
 QUESTION_THREADS = 1
+# Passages per forward pass: on 2 cores, 8 encodes 10 % faster than 32 and peaks ~180 MB lower
+# (attention over long padded batches; bench/results/index_speed.md, "Encode settings").
+PASSAGE_BATCH = 8
 
 # e5-family models need their prompts; other models may ship their own.
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
@@ -70,14 +73,14 @@ class Embedder:
         with torch.inference_mode():
             return features, self.model(features)
 
-    def passages(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+    def passages(self, texts: Sequence[str], batch_size: int = PASSAGE_BATCH, progress: bool = False) -> np.ndarray:
         return self._encode(texts, "passage", batch_size, progress)
 
     def passages_and_sentences(
         self,
         texts: Sequence[str],
         spans: Sequence[Sequence[tuple[int, int]]],
-        batch_size: int = 32,
+        batch_size: int = PASSAGE_BATCH,
         progress: bool = False,
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Passage vectors plus one vector per (start, end) character span of each text, from ONE forward pass.
