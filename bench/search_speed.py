@@ -208,6 +208,17 @@ def model_options(engine: Engine, questions: list[str]) -> list[str]:
             cosines.append(float(qv @ reference[i]))
         rows.append(f"| {name} | {ms(times, 50)} | {ms(times, 95)} | {min(cosines):.6f} |")
         print(rows[-1], flush=True)
+    rows += ["", "A burst of 10 questions embedded as one batch (what a bot could do under load):", ""]
+    rows += ["| threads | batch of 10: p50 ms | per question ms |", "|---|---|---|"]
+    for threads in (1, 2):
+        embed.QUESTION_THREADS = threads
+        times = []
+        for start in range(0, len(questions) - 9, 10):
+            started = time.perf_counter()
+            base._encode(questions[start : start + 10], "query", 10, False)
+            times.append(time.perf_counter() - started)
+        rows.append(f"| {threads} | {ms(times, 50)} | {float(np.median(times)) * 100:.1f} |")
+        print(rows[-1], flush=True)
     embed.QUESTION_THREADS = default
     return rows
 

@@ -55,7 +55,7 @@ class Embedder:
         for start in tqdm(starts, desc="embedding", unit="batch", disable=not progress or len(starts) < 2):
             rows = order[start : start + batch_size]
             with self._lock:
-                threads = QUESTION_THREADS if kind == "query" and len(rows) <= 2 else CORES
+                threads = QUESTION_THREADS if kind == "query" and len(rows) <= 16 else CORES
                 _, result = self._forward([texts[i] for i in rows], prompt, threads)
             out[rows] = _unit(result["sentence_embedding"].float().numpy())
         return out
