@@ -60,7 +60,7 @@ class Embedder:
             out[rows] = _unit(result["sentence_embedding"].float().numpy())
         return out
 
-    def _forward(self, texts: list[str], prompt: str, threads: int = CORES) -> tuple[dict, dict]:
+    def _forward(self, texts: list[str], prompt: str, threads: int | None = None) -> tuple[dict, dict]:
         """(model inputs, model outputs) of one batch; the caller holds the lock.
 
         The model is called directly rather than through `encode`, whose bookkeeping costs
@@ -68,7 +68,7 @@ class Embedder:
         """
         import torch
 
-        torch.set_num_threads(threads)
+        torch.set_num_threads(threads or CORES)
         features = self.model.preprocess(texts, prompt=prompt)
         with torch.inference_mode():
             return features, self.model(features)
