@@ -23,7 +23,7 @@ CORES = max(1, os.cpu_count() or 1)
 # A question's encode on one core: as fast as on two when the machine is idle, and it does not
 # stall when the other core is busy (bench/results/search_speed.md, "torch threads").
 QUESTION_THREADS = 1
-# Passages per forward pass: on 2 cores, 8 encodes 10 % faster than 32 and peaks ~180 MB lower
+# Passages per forward pass: on 2 cores, a build with 8 runs 10 % faster than with 32 and peaks ~160 MB lower
 # (attention over long padded batches; bench/results/index_speed.md, "Encode settings").
 PASSAGE_BATCH = 8
 
