@@ -213,3 +213,19 @@ def test_english_question_is_answered(pair: Pair, engine):
     answer = engine.ask(pair.english)
     assert answer.found, f"refused, confidence {answer.confidence:.3f}"
     assert _holds(answer.hits[:TOP], pair.evidence)
+
+
+@pytest.mark.parametrize(
+    ("question", "english"),
+    [
+        ("What does Kim want in return?", True),
+        ("Why might Russia not give North Korea substantial support?", True),
+        ("Apa yang diinginkan Kim Jong Un sebagai imbalannya?", False),
+        ("Kapan Putin ke Pyongyang?", False),
+        ("Putin Pyongyang", False),  # no function words: treated as Indonesian, no offset
+    ],
+)
+def test_the_answer_gate_tells_english_questions_apart(question: str, english: bool):
+    from index.answer import is_english
+
+    assert is_english(question) is english
