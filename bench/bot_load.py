@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import datetime as dtm
 import logging
 import os
 import shutil
@@ -53,13 +52,12 @@ from pathlib import Path
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from bench import corpus  # noqa: E402
+from bench.bot_latency import percentile, run_bot, stop_bot  # noqa: E402  (the same bot start-up and ranks)
 from bench.common import ROOT, header, write_results  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tests"))
 from botapi import BotAPIServer, Call  # noqa: E402
-from telegram import Update  # noqa: E402
 
-from bot.app import build_application  # noqa: E402
 from bot.texts import t  # noqa: E402
 from index.embed import load_embedder  # noqa: E402
 from index.engine import Engine  # noqa: E402
@@ -92,12 +90,6 @@ class Question:
     def answered(self) -> float | None:
         ok = [c.time for c in self.replies if c.ok]
         return min(ok) if ok else None
-
-
-def percentile(values: list[float], share: float) -> float:
-    """Nearest rank, as bench/bot_latency.py."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
 def ms_summary(values: list[float]) -> str:
@@ -194,24 +186,6 @@ class ErrorLog(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(f"{record.name}: {record.getMessage()}"[:200])
-
-
-async def run_bot(server: BotAPIServer, engine: Engine):
-    settings = engine.settings.model_copy(update={"telegram_base_url": server.base_url})
-    app = build_application(settings, engine, server.token)
-    await app.initialize()
-    await app.post_init(app)
-    await app.updater.start_polling(
-        poll_interval=0, timeout=dtm.timedelta(seconds=10), allowed_updates=Update.ALL_TYPES
-    )
-    await app.start()
-    return app
-
-
-async def stop_bot(app) -> None:
-    await app.updater.stop()
-    await app.stop()
-    await app.shutdown()
 
 
 def reply_key(call: Call) -> tuple[int, int | None]:

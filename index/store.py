@@ -48,7 +48,7 @@ class Snapshot:
     bm25: bm25s.BM25
     sentences: np.ndarray | None = None  # float16 sentence vectors, passage by passage, sentence by sentence
     sentence_starts: np.ndarray | None = None  # passage row i owns sentences[starts[i]:starts[i + 1]]
-    _rows: dict[str, int] = field(default_factory=dict, repr=False)
+    _rows: dict[str, int] = field(init=False, repr=False)  # passage id → row, derived from `passages`
 
     def __post_init__(self) -> None:
         self._rows = {p.id: row for row, p in enumerate(self.passages)}

@@ -57,6 +57,21 @@ def bot_engine(bundled_embedder, tmp_path_factory: pytest.TempPathFactory):
     return Engine.open(settings, bundled_embedder)
 
 
+@pytest.fixture
+def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
+    """RetryAfter.retry_after as a timedelta, without a warning."""
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
+@pytest.fixture
+async def server():
+    """A fresh loopback Bot API server (tests/botapi.py) per bot test; test_botapi.py has its own."""
+    from botapi import BotAPIServer
+
+    async with BotAPIServer() as srv:
+        yield srv
+
+
 @pytest.fixture(scope="session")
 def bot_outbox() -> list[dict]:
     """Every message any test's bot sent (sendMessage/editMessageText params, inline results' texts)."""

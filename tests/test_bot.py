@@ -21,17 +21,7 @@ from index.engine import Engine
 KIM = EXAMPLES["id"][0]  # "Apa yang diinginkan Kim Jong Un sebagai imbalannya?"
 RUSSIA = EXAMPLES["id"][2]
 GROUP, USER, ADMIN = DEFAULT_GROUP_ID, DEFAULT_USER_ID, 4242
-
-
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as a timedelta, without a warning
-
-
-@pytest.fixture
-async def server():
-    async with BotAPIServer() as srv:
-        yield srv
+pytestmark = pytest.mark.usefixtures("_ptb_timedelta")  # conftest.py
 
 
 # --- helpers ---------------------------------------------------------------------------------

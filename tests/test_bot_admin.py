@@ -10,7 +10,6 @@ import shutil
 import threading
 
 import pytest
-from botapi import BotAPIServer
 from newssite import NewsSite
 from test_bot import ADMIN, KIM, NEW_ARTICLE, USER, buttons, plain, replies, sent_to, settle
 
@@ -26,17 +25,7 @@ SEMARANG - Banjir rob setinggi 60 sentimeter menggenangi kawasan Tanjung Emas, S
 Badan Penanggulangan Bencana Daerah mencatat 1.200 rumah terendam dan 300 warga mengungsi ke balai kelurahan.
 """
 ROB = "Berapa rumah yang terendam banjir rob di Semarang?"
-
-
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
-@pytest.fixture
-async def server():
-    async with BotAPIServer() as srv:
-        yield srv
+pytestmark = pytest.mark.usefixtures("_ptb_timedelta")  # conftest.py
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from botapi import DEFAULT_GROUP_ID, DEFAULT_USER_ID, BotAPIServer
+from botapi import DEFAULT_GROUP_ID, DEFAULT_USER_ID
 from test_bot import KIM, buttons, plain, replies, sent_to, settle
 
 from bot.app import TokenMalformed, check_token
@@ -21,17 +21,7 @@ from index.settings import Settings
 
 GROUP, USER = DEFAULT_GROUP_ID, DEFAULT_USER_ID
 REAL_LOOKING_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
-
-
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
-@pytest.fixture
-async def server():
-    async with BotAPIServer() as srv:
-        yield srv
+pytestmark = pytest.mark.usefixtures("_ptb_timedelta")  # conftest.py
 
 
 # --- bad input -------------------------------------------------------------------------------
