@@ -369,6 +369,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--grid", action="append", default=[], help="SearchConfig field=v1,v2 (repeatable)")
     parser.add_argument("--skip-fusion", action="store_true")
+    parser.add_argument("--out", default="quality-tuning", help="results file name under bench/results/")
     parser.add_argument("--skip-abstention", action="store_true")
     parser.add_argument("--skip-sweep", action="store_true", help="only the fusion lab, not the real-search grid")
     parser.add_argument("--answered", type=float, default=ANSWERED_TARGET, help="answered share to calibrate for")
@@ -401,7 +402,7 @@ def main() -> None:
         with open(settings.data_dir / "eval" / "abstention-features.jsonl", "w") as handle:
             handle.writelines(json.dumps(r) + "\n" for r in rows)
         body += ["## Abstention on TyDi + IDK-MRC (shipped hybrid hits)", "", *abstention_study(rows, args.answered)]
-    write_results("quality-tuning", head, body, title="Tuning study: fusion and abstention")
+    write_results(args.out, head, body, title="Tuning study: fusion and abstention")
 
 
 if __name__ == "__main__":

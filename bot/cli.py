@@ -34,13 +34,14 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _open_engine(build_if_missing: bool = True):
+    from index.checker import CheckerUnavailable
     from index.convert import BundledModelUnavailable
     from index.engine import Engine
     from index.store import IndexUnavailable
 
     try:
         return Engine.open(get_settings(), build_if_missing=build_if_missing)
-    except (BundledModelUnavailable, IndexUnavailable) as exc:
+    except (BundledModelUnavailable, IndexUnavailable, CheckerUnavailable) as exc:
         raise _fail(str(exc)) from None
 
 
@@ -53,11 +54,15 @@ def display_path(path: str) -> str:
 
 
 def answer_json(answer: Answer) -> dict:
-    """The `--json` contract: question, found, answer, passages[text,title,outlet,date,path,score]."""
+    """The `--json` contract: question, found, answer, confidence, closest_article, language,
+    passages[text,title,outlet,date,path,score]."""
     return {
         "question": answer.question,
         "found": answer.found,
         "answer": answer.text,
+        "confidence": round(answer.confidence, 4),
+        "closest_article": answer.closest,
+        "language": answer.language,
         "passages": [
             {
                 "text": hit.passage.text,
@@ -77,8 +82,13 @@ def citation(hit) -> str:
     return " · ".join(p for p in parts if p)
 
 
+CLOSEST = {"id": "artikel terdekat: {title}", "en": "closest article: {title}"}
+
+
 def answer_text(answer: Answer) -> str:
     lines = [answer.text]
+    if answer.closest:
+        lines.append(CLOSEST[answer.language].format(title=answer.closest))
     for i, hit in enumerate(answer.hits, 1):
         lines += ["", f"[{i}] {hit.passage.text}", f"    — {citation(hit)} ({display_path(hit.article.path)})"]
     return "\n".join(lines)
@@ -242,6 +252,7 @@ def feeds() -> None:
 def serve() -> None:
     """Run the Telegram bot (long polling, or a webhook when KABAR_WEBHOOK_URL is set)."""
     from bot.app import TokenMalformed, check_token, run, setup_logging
+    from index.checker import CheckerUnavailable
     from index.convert import BundledModelUnavailable
     from index.store import IndexUnavailable
 
@@ -253,7 +264,7 @@ def serve() -> None:
     setup_logging(token)
     try:
         run(settings, token)
-    except (BundledModelUnavailable, IndexUnavailable) as exc:
+    except (BundledModelUnavailable, IndexUnavailable, CheckerUnavailable) as exc:
         raise _fail(str(exc)) from None
 
 

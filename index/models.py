@@ -51,5 +51,8 @@ class Answer:
     question: str
     found: bool
     text: str  # the answer sentence(s), or a plain "not found" message
-    hits: list[Hit] = field(default_factory=list)
-    confidence: float = 0.0
+    hits: list[Hit] = field(default_factory=list)  # the passage holding the answer sentence first
+    confidence: float = 0.0  # the answer checker's calibrated probability for its best sentence, 0–1
+    language: str = "id"  # of the question: "en" or "id"; Kabar's own words follow it
+    closest: str = ""  # when not found: the title of the one article on the question's topic, if any
+    sentences: tuple = ()  # the checked sentences behind the answer (index.answer.Candidate), best first

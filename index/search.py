@@ -20,6 +20,9 @@ class SearchConfig:
     depth: int = 50  # candidates taken from each retriever
     keyword_weight: float = 0.15  # convex weight of z-normalised BM25 vs dense (swept 0–0.3, bench/tune.py)
     dedupe_jaccard: float = 0.8  # a hit this similar to a better one is dropped
+    # A passage's best sentence beside its own vector: a fact in the middle of a long passage is
+    # found although the passage as a whole leans elsewhere (bench/results/quality-tuning.md).
+    sentence_weight: float = 0.0
 
 
 def _z(x: np.ndarray) -> np.ndarray:
@@ -36,6 +39,13 @@ def _flat_matrix(index: faiss.Index) -> np.ndarray | None:
 
 def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def _best_sentence(snapshot: Snapshot, row: int, q: np.ndarray) -> float:
+    start, end = int(snapshot.sentence_starts[row]), int(snapshot.sentence_starts[row + 1])
+    if end <= start:
+        return -1.0
+    return float(np.max(np.asarray(snapshot.sentences[start:end], dtype=np.float32) @ q))
 
 
 def search(
@@ -75,6 +85,10 @@ def search(
         d = np.array([dense[r] for r in rows], dtype=np.float32)
         kw = np.array([kw_all[r] for r in rows], dtype=np.float32)
         fused = (1 - config.keyword_weight) * _z(d) + config.keyword_weight * _z(kw)
+
+    if config.sentence_weight and snapshot.sentences is not None and snapshot.sentence_starts is not None:
+        best = np.array([_best_sentence(snapshot, r, q) for r in rows], dtype=np.float32)
+        fused = (1 - config.sentence_weight) * _z(fused) + config.sentence_weight * _z(best)
 
     hits: list[Hit] = []
     kept_tokens: list[set[str]] = []

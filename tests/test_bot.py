@@ -88,6 +88,18 @@ async def test_private_question_gets_a_quoted_cited_answer_with_buttons(server, 
     assert len(sent_to(server, USER)) == 1
 
 
+async def test_a_question_in_english_gets_english_words_from_an_indonesian_client(server, run_bot) -> None:
+    async with run_bot(server):
+        missing = server.push_update(server.private_text("Who is Kim Jong Un's father?", language_code="id"))
+        [not_found] = await replies(server, missing)
+        near = server.push_update(server.private_text("Siapa ayah Kim Jong Un?", language_code="id"))
+        [tidak] = await replies(server, near)
+    assert plain(not_found).startswith(t("en", "not_found")) and plain(not_found).endswith(t("en", "not_found_hint"))
+    assert plain(tidak).startswith(t("id", "not_found"))
+    # Same people and places: the closest article is named, in italics, never quoted as an answer.
+    assert "<i>Artikel terdekat: " in tidak.params["text"] and "<blockquote" not in tidak.params["text"]
+
+
 async def test_english_users_get_english_framing(server, run_bot) -> None:
     async with run_bot(server):
         update = server.push_update(server.private_text("What does Kim want in return?", language_code="en"))

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from index import store
+from index.answer import NOT_FOUND_IN
 from index.build import build_index
 from index.convert import BUNDLED_MODEL_ID
 from index.embed import Embedder
@@ -67,7 +68,7 @@ def test_off_topic_questions_are_not_answered(seeded, question):
     answer = seeded.ask(question)
     assert not answer.found
     assert answer.hits == []
-    assert "tidak menjawab" in answer.text
+    assert answer.text == NOT_FOUND_IN["en" if question.startswith("Who") else "id"]
 
 
 def test_known_passages_for_known_questions(seeded):
@@ -174,7 +175,9 @@ def test_cli_ask_builds_the_index_and_prints_json(tmp_path, model_dir):
     lines = [json.loads(line) for line in run.stdout.splitlines()]
     assert [line["found"] for line in lines] == [True, False]
     first = lines[0]
-    assert set(first) == {"question", "found", "answer", "passages"}
+    # Every field the contract had, plus the checker's calibrated probability and the question's language.
+    assert {"question", "found", "answer", "passages", "confidence", "language"} <= set(first)
+    assert 0 < lines[1]["confidence"] < first["confidence"] <= 1 and first["language"] == "id"
     assert first["question"] == KIM_ID and "teknologi militer" in first["answer"]
     assert set(first["passages"][0]) == {"text", "title", "outlet", "date", "path", "score"}
     assert first["passages"][0]["outlet"] == "Republika" and len(first["passages"]) == 3
@@ -183,6 +186,9 @@ def test_cli_ask_builds_the_index_and_prints_json(tmp_path, model_dir):
     text = subprocess.run([*kabar, "ask", KIM_EN], capture_output=True, text=True, env=env)
     assert text.returncode == 0, text.stderr
     assert "teknologi militer" in text.stdout and "[1]" in text.stdout and "Republika" in text.stdout
+
+    refused = subprocess.run([*kabar, "ask", "Who is Kim Jong Un's father?"], capture_output=True, text=True, env=env)
+    assert refused.stdout.startswith("The articles don't answer this question."), refused.stdout
 
     empty = subprocess.run([*kabar, "ask", "  "], capture_output=True, text=True, env=env)
     assert empty.returncode == 2 and "empty" in empty.stderr

@@ -1,0 +1,431 @@
+"""Train the answer checker (index/checker.py) on the benchmarks' train splits; report held-out figures.
+
+    python -m bench.train_checker [--epochs 2] [--limit N] [--out index/weights/checker.safetensors]
+
+Pairs: a question and one sentence of a passage, split by Kabar's own sentence splitter.
+- FacQA train, TyDi train: the sentence holding the gold answer is a positive; the two other sentences
+  of the gold passage sharing most words with the question are negatives, and so is the best-matching
+  sentence of the top BM25 passage that is not gold and lacks the answer (a retrieval-shaped miss).
+- IDK-MRC train: the three sentences of the passage the question was written against that share most
+  words with the question are negatives.
+A fifth of the questions have their question words put in English ("Siapa" → "Who"), so the checker
+leans less on Indonesian function words and English questions transfer better.
+
+Thresholds are chosen on FacQA valid + TyDi dev-valid (answerable) against IDK-MRC valid, a question
+scoring its gold (or written-against) passage's best sentence. Figures printed at the end are on the
+test splits only. Fixed seed; every epoch is checkpointed under data/checker-train/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import random
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.common import BENCHMARKS, ROOT
+from index import checker, keyword
+from index.chunk import split_sentences
+
+log = logging.getLogger("train_checker")
+SEED = 13
+TARGET_ANSWERED = 0.92  # answered share of valid answerable questions the threshold keeps (margin over 0.90)
+ENGLISH_QUESTION_WORDS = [
+    (r"\bsiapakah\b|\bsiapa\b", "who"),
+    (r"\bkapankah\b|\bkapan\b", "when"),
+    (r"\bdi manakah\b|\bdimanakah\b|\bdi mana\b|\bdimana\b", "where"),
+    (r"\bberapakah\b|\bberapa\b", "how many"),
+    (r"\bmengapa\b|\bkenapa\b", "why"),
+    (r"\bbagaimanakah\b|\bbagaimana\b", "how"),
+    (r"\bapakah\b|\bapa\b", "what"),
+    (r"\byang\b", "that"),
+    (r"\bdari\b", "of"),
+    (r"\bdi\b", "in"),
+    (r"\bpada\b", "on"),
+    (r"\bdan\b", "and"),
+    (r"\btahun\b", "year"),
+]
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def english_words(question: str) -> str:
+    for pattern, word in ENGLISH_QUESTION_WORDS:
+        question = re.sub(pattern, word, question, flags=re.I)
+    return question
+
+
+def sentences_with_offsets(text: str) -> list[tuple[int, int, str]]:
+    out, position = [], 0
+    for sentence in split_sentences(text):
+        start = text.find(sentence, position)
+        start = position if start < 0 else start
+        position = start + len(sentence)
+        out.append((start, position, sentence))
+    return out
+
+
+def overlap(question: str, sentence: str) -> int:
+    return len(set(keyword.tokenize(question)) & set(keyword.tokenize(sentence)))
+
+
+class Data:
+    """Benchmark passages and questions, split by split."""
+
+    def __init__(self, root: Path = BENCHMARKS):
+        self.passages: dict[str, str] = {}
+        self.questions: list[dict] = []
+        for name in ("facqa", "tydiqa_id"):
+            self.passages.update({r["id"]: r["text"] for r in read_jsonl(root / name / "corpus.jsonl")})
+            for row in read_jsonl(root / name / "queries.jsonl"):
+                row["bench"] = name
+                self.questions.append(row)
+        for row in read_jsonl(root / "tydiqa_id" / "unanswerable_idk_mrc.jsonl"):
+            row["bench"] = "idk"
+            self.questions.append(row)
+        self.sentences = {pid: sentences_with_offsets(t) for pid, t in self.passages.items()}
+
+    def split(self, bench: str, split: str) -> list[dict]:
+        """Questions of one split that have a passage to read (10 IDK-MRC questions name none)."""
+        rows = [q for q in self.questions if q["bench"] == bench and q["source_split"] == split]
+        return [q for q in rows if q["positive_ids"] or q.get("written_against_passage_id")]
+
+    def gold(self, q: dict) -> tuple[str, set[int]]:
+        """(passage id, indexes of sentences holding an answer span); empty set for unanswerables."""
+        if q["bench"] == "idk":
+            return q["written_against_passage_id"], set()
+        pid = q["positive_ids"][0]
+        spans = q["answer_spans"].get(pid, [])
+        holding = {i for i, (a, b, _) in enumerate(self.sentences[pid]) for s in spans if a <= s["start"] < b}
+        return pid, holding
+
+
+def training_pairs(data: Data, limit: int | None, rng: random.Random) -> list[tuple[str, str, float]]:
+    import bm25s
+
+    train = [q for b in ("facqa", "tydiqa_id", "idk") for q in data.split(b, "train")]
+    rng.shuffle(train)
+    if limit:
+        train = train[:limit]
+    ids = list(data.passages)
+    retriever = bm25s.BM25(k1=0.9, b=0.4)
+    retriever.index([keyword.tokenize(data.passages[p]) for p in ids], show_progress=False)
+    pairs: list[tuple[str, str, float]] = []
+    for q in train:
+        question = english_words(q["question"]) if rng.random() < 0.2 else q["question"]
+        pid, holding = data.gold(q)
+        sentences = data.sentences[pid]
+        if q["bench"] != "idk":
+            if not holding:
+                continue
+            pos = min(holding)
+            pairs.append((question, sentences[pos][2], 1.0))
+        answers = [a.lower() for a in q["answers"]]
+        others = [s for i, (_, _, s) in enumerate(sentences) if i not in holding]
+        others = [s for s in others if not any(a in s.lower() for a in answers)]  # no unmarked answers
+        others.sort(key=lambda s: -overlap(q["question"], s))
+        negatives = others[: 3 if q["bench"] == "idk" else 2]
+        if q["bench"] != "idk":
+            scores = retriever.get_scores(keyword.tokenize(q["question"]))
+            for row in np.argsort(-scores)[:5]:
+                other = ids[int(row)]
+                if other in q["positive_ids"] or any(a in data.passages[other].lower() for a in answers):
+                    continue
+                cands = [s for _, _, s in data.sentences[other]]
+                negatives.append(max(cands, key=lambda s: overlap(q["question"], s)))
+                break
+        pairs.extend((question, s, 0.0) for s in negatives)
+    return pairs
+
+
+def score_questions(model, tokenizer, data: Data, questions: list[dict], batch: int = 64) -> list[dict]:
+    """Each question's best sentence in its gold / written-against passage: logit and whether it holds the answer."""
+    import torch
+
+    flat: list[tuple[int, int, str, str]] = []
+    for qi, q in enumerate(questions):
+        pid, _ = data.gold(q)
+        flat.extend((qi, si, q["question"], s) for si, (_, _, s) in enumerate(data.sentences[pid]))
+    order = sorted(range(len(flat)), key=lambda i: len(flat[i][3]))
+    logits = np.zeros(len(flat), dtype=np.float32)
+    model.eval()
+    with torch.inference_mode():
+        for start in range(0, len(order), batch):
+            rows = order[start : start + batch]
+            features = checker.encode_pairs(tokenizer, [flat[i][2] for i in rows], [flat[i][3] for i in rows])
+            logits[rows] = model(**features).logits[:, 0].float().numpy()
+    results = [{"best": -1e9, "right": False} for _ in questions]
+    for (qi, si, _, _), logit in zip(flat, logits, strict=True):
+        if logit > results[qi]["best"]:
+            results[qi]["best"] = float(logit)
+            results[qi]["right"] = si in data.gold(questions[qi])[1]
+    for q, r in zip(questions, results, strict=True):
+        r["bench"] = q["bench"]
+    return results
+
+
+def fit_calibration(answerable: list[dict], unanswerable: list[dict]) -> dict:
+    """Platt scaling on valid question scores, and the threshold that keeps TARGET_ANSWERED answered."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.array([r["best"] for r in answerable + unanswerable])[:, None]
+    y = np.array([1] * len(answerable) + [0] * len(unanswerable))
+    lr = LogisticRegression(C=100.0).fit(x, y)
+    scale, bias = float(lr.coef_[0, 0]), float(lr.intercept_[0])
+    if scale <= 0:  # an untrained checker: keep probability increasing with the logit
+        scale, bias = 1.0, 0.0
+    best = np.sort([r["best"] for r in answerable])
+    cut = float(best[int(math.floor((1 - TARGET_ANSWERED) * len(best)))])
+    threshold = 1 / (1 + math.exp(-(scale * cut + bias)))
+    return {"scale": scale, "bias": bias, "threshold": round(threshold, 4), "english_threshold": round(threshold, 4)}
+
+
+def report(answerable: list[dict], unanswerable: list[dict], calibration: dict, label: str) -> dict:
+    c = checker.Calibration(**calibration)
+    answered = [c.probability(r["best"]) >= c.threshold for r in answerable]
+    right = [a and r["right"] for a, r in zip(answered, answerable, strict=True)]
+    refused = [c.probability(r["best"]) < c.threshold for r in unanswerable]
+    out = {
+        "set": label,
+        "answered": float(np.mean(answered)),
+        "answered_right_sentence": float(np.mean(right)),
+        "right_sentence_first": float(np.mean([r["right"] for r in answerable])),
+        "idk_refused": float(np.mean(refused)),
+    }
+    log.info("%s", json.dumps(out))
+    return out
+
+
+def curve(answerable: list[dict], unanswerable: list[dict]) -> list[tuple[float, float]]:
+    """(answered share, refused share) as the threshold sweeps, for bench/results."""
+    a = np.array([r["best"] for r in answerable])
+    u = np.array([r["best"] for r in unanswerable])
+    points = []
+    for share in (0.80, 0.85, 0.88, 0.90, 0.92, 0.95, 0.97, 0.99):
+        cut = float(np.sort(a)[int(math.floor((1 - share) * len(a)))])
+        points.append((float((a >= cut).mean()), float((u < cut).mean())))
+    return points
+
+
+def save_delta(model, out: Path, meta: dict) -> None:
+    from safetensors.torch import save_file
+
+    delta = {k: v.detach().half().contiguous() for k, v in model.state_dict().items() if checker.trainable(k)}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_file(delta, str(out))
+    meta = {**meta, "sha256": checker.sha256(out), "layers": checker.LAYERS, "frozen": checker.FROZEN}
+    out.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+
+class Passthrough:
+    """Stands in for the embeddings of the upper model: its inputs are the cached lower layers' output."""
+
+    @staticmethod
+    def make():
+        import torch
+
+        class _Passthrough(torch.nn.Module):
+            def forward(self, inputs_embeds=None, **_):
+                return inputs_embeds
+
+        return _Passthrough()
+
+
+def upper_model(model):
+    """The upper (trained) layers and head of `model` as a model of their own, sharing its parameters."""
+    import copy
+
+    from transformers import XLMRobertaForSequenceClassification
+
+    config = copy.deepcopy(model.config)
+    config.num_hidden_layers = checker.LAYERS - checker.FROZEN
+    upper = XLMRobertaForSequenceClassification(config)
+    upper.roberta.embeddings = Passthrough.make()
+    upper.roberta.encoder.layer = model.roberta.encoder.layer[checker.FROZEN :]
+    upper.classifier = model.classifier
+    return upper
+
+
+def cache_lower_layers(model, tokenizer, pairs: list[tuple[str, str, float]], batch: int = 64) -> list:
+    """Each pair's hidden states after the frozen layers (float16, unpadded): computed once, read every epoch."""
+    import torch
+
+    lower = model.roberta
+    layers = lower.encoder.layer
+    out: list = [None] * len(pairs)
+    order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
+    with torch.inference_mode():
+        for start in range(0, len(order), batch):
+            rows = order[start : start + batch]
+            features = checker.encode_pairs(tokenizer, [pairs[i][0] for i in rows], [pairs[i][1] for i in rows])
+            hidden = lower.embeddings(input_ids=features["input_ids"])
+            mask = features["attention_mask"]
+            additive = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
+            for layer in layers[: checker.FROZEN]:
+                hidden = layer(hidden, attention_mask=additive)
+                hidden = hidden[0] if isinstance(hidden, tuple) else hidden
+            for j, i in enumerate(rows):
+                out[i] = hidden[j, : int(mask[j].sum())].half().clone()
+    return out
+
+
+def check_split(model, upper, tokenizer, pairs, lower) -> None:
+    """The cached lower layers + the upper model must give the whole model's logits (fp16 cache aside)."""
+    import torch
+
+    model.eval()
+    with torch.inference_mode():
+        features = checker.encode_pairs(tokenizer, [p[0] for p in pairs], [p[1] for p in pairs])
+        whole = model(**features).logits[:, 0]
+        hidden, mask = pad_hidden(lower)
+        split = upper(inputs_embeds=hidden, attention_mask=mask).logits[:, 0]
+    gap = float((whole - split).abs().max())
+    log.info("whole vs split forward: max |logit gap| %.5f", gap)
+    assert gap < 0.05, gap
+
+
+def pad_hidden(items: list):
+    import torch
+
+    length = max(len(x) for x in items)
+    hidden = torch.zeros(len(items), length, items[0].shape[-1])
+    mask = torch.zeros(len(items), length, dtype=torch.long)
+    for j, x in enumerate(items):
+        hidden[j, : len(x)] = x.float()
+        mask[j, : len(x)] = 1
+    return hidden, mask
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--limit", type=int, default=None, help="train questions (default: all)")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--out", type=Path, default=checker.WEIGHTS)
+    parser.add_argument("--work", type=Path, default=ROOT / "data" / "checker-train")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+
+    import torch
+    from transformers import AutoTokenizer, get_linear_schedule_with_warmup
+
+    from index.convert import ensure_bundled_model
+
+    t0 = time.time()
+    random.seed(SEED)
+    np.random.seed(SEED)
+    torch.manual_seed(SEED)
+    torch.set_num_threads(2)
+    rng = random.Random(SEED)
+    encoder_dir = ensure_bundled_model(ROOT / "data" / "models")
+    tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir))
+    model = checker.build_model(encoder_dir)
+    for name, p in model.named_parameters():
+        p.requires_grad = checker.trainable(name)
+    upper = upper_model(model)
+
+    data = Data()
+    pairs = training_pairs(data, args.limit, rng)
+    log.info("%d training pairs (%d positive)", len(pairs), sum(p[2] for p in pairs))
+    lower = cache_lower_layers(model, tokenizer, pairs)
+    log.info("lower %d layers cached (%.0f s)", checker.FROZEN, time.time() - t0)
+    check_split(model, upper, tokenizer, pairs[:8], lower[:8])
+    valid_a = data.split("facqa", "valid") + data.split("tydiqa_id", "dev-valid")
+    valid_u = data.split("idk", "valid")
+    test_a = data.split("facqa", "test") + data.split("tydiqa_id", "dev-test")
+    test_u = data.split("idk", "test")
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
+    steps = args.epochs * math.ceil(len(pairs) / args.batch)
+    schedule = get_linear_schedule_with_warmup(optimizer, int(0.06 * steps), steps)
+    args.work.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    order = list(range(len(pairs)))
+    for epoch in range(args.epochs):
+        model.train()
+        rng.shuffle(order)
+        # Batches of similar length pad little: sort within chunks of 50 batches, then shuffle the batches.
+        chunk = args.batch * 50
+        batches = []
+        for start in range(0, len(order), chunk):
+            block = sorted(order[start : start + chunk], key=lambda i: len(lower[i]))
+            batches += [block[i : i + args.batch] for i in range(0, len(block), args.batch)]
+        rng.shuffle(batches)
+        total = 0.0
+        for step, batch in enumerate(batches, 1):
+            hidden, mask = pad_hidden([lower[i] for i in batch])
+            labels = torch.tensor([pairs[i][2] for i in batch])
+            logits = upper(inputs_embeds=hidden, attention_mask=mask).logits[:, 0]
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad()
+            total += float(loss.detach())
+            if step % 100 == 0:
+                log.info(
+                    "epoch %d step %d/%d loss %.4f (%.0f s)",
+                    epoch + 1,
+                    step,
+                    len(batches),
+                    total / 100,
+                    time.time() - started,
+                )
+                total = 0.0
+        va = score_questions(model, tokenizer, data, valid_a)
+        vu = score_questions(model, tokenizer, data, valid_u)
+        calibration = fit_calibration(va, vu)
+        figures = report(va, vu, calibration, f"valid after epoch {epoch + 1}")
+        save_delta(model, args.work / f"epoch{epoch + 1}.safetensors", {"calibration": calibration, "valid": figures})
+
+    ta = score_questions(model, tokenizer, data, test_a)
+    tu = score_questions(model, tokenizer, data, test_u)
+    figures = {
+        "valid": report(va, vu, calibration, "valid (thresholds chosen here)"),
+        "test": report(ta, tu, calibration, "test (FacQA test + TyDi dev-test vs IDK-MRC test)"),
+        "test_curve": curve(ta, tu),
+        "per_bench_test_answered": {
+            b: float(
+                np.mean(
+                    [
+                        checker.Calibration(**calibration).probability(r["best"]) >= calibration["threshold"]
+                        for r in ta
+                        if r["bench"] == b
+                    ]
+                )
+            )
+            for b in ("facqa", "tydiqa_id")
+        },
+    }
+    (args.work / "scores.json").write_text(json.dumps({"test_a": ta, "test_u": tu, "valid_a": va, "valid_u": vu}))
+    meta = {
+        "calibration": calibration,
+        "trained": {
+            "pairs": len(pairs),
+            "epochs": args.epochs,
+            "lr": args.lr,
+            "batch": args.batch,
+            "seed": SEED,
+            "minutes": round((time.time() - started) / 60, 1),
+        },
+        "figures": figures,
+    }
+    save_delta(model, args.out, meta)
+    log.info("saved %s (%.1f MB)", args.out, args.out.stat().st_size / 1e6)
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()

