@@ -290,6 +290,13 @@ def seed_table(rows: list[dict], answers: list[Answer]) -> list[str]:
 def seed(engine: Engine) -> list[str]:
     rows = read_seed()
     answers = [engine.ask(r["question"], k=3) for r in tqdm(rows, desc="seed")]
+    out = get_settings().data_dir / "eval" / "trust-seed.jsonl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as f:
+        for r, a in zip(rows, answers, strict=True):
+            top = engine.search(r["question"], k=1)
+            row = {**r, "found": a.found, "confidence": a.confidence, "dense": top[0].dense if top else 0.0}
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
     misses = [
         f"- {r['split']} {r['kind']} {r['lang']}: {r['question']} → "
         f"{'found' if a.found else 'refused'} ({a.confidence:.2f}): {a.text[:120]}"
@@ -310,25 +317,27 @@ def seed(engine: Engine) -> list[str]:
     ]
 
 
-def tune_english(engine: Engine, target: float = 0.93) -> float:
-    """The English threshold: the highest that answers `target` of the seed dev split's English answerables.
+def tune_english(engine: Engine) -> float:
+    """The English threshold: on the seed dev split's English questions, the one that maximises
+    answered (answerable) + refused (near-topic and off-topic).
 
     The checker was trained on Indonesian questions only (a fifth with English question words), so
     English questions score lower; the one English data Kabar has is its own seed dev split.
     """
     engine.checker.calibration = replace(engine.checker.calibration, english_threshold=0.0)
     rows = [r for r in read_seed() if r["split"] == "dev" and r["lang"] == "en"]
-    scores = {True: [], False: []}
+    scores: dict[bool, list[float]] = {True: [], False: []}
     for r in rows:
         a = engine.ask(r["question"])
-        scores[r["kind"] == "answerable"].append(a.confidence)
-    answerable = np.sort(scores[True])
-    cut = float(answerable[int(math.floor((1 - target) * len(answerable)))])
+        scores[r["kind"] == "answerable"].append(a.confidence if a.found else 0.0)
+    yes, no = np.array(scores[True]), np.array(scores[False])
+    cuts = sorted(set(yes) | set(no) | {1.0})
+    best = max(cuts, key=lambda c: (yes >= c).mean() + (no < c).mean())
     print(
-        f"English dev: answerable {len(answerable)}, others {len(scores[False])}; threshold {cut:.4f} refuses "
-        f"{_pct(_mean(s < cut for s in scores[False]))} of the others"
+        f"English dev: {len(yes)} answerable, {len(no)} not; threshold {best:.4f} answers "
+        f"{_pct((yes >= best).mean())} and refuses {_pct((no < best).mean())}"
     )
-    return cut
+    return float(best)
 
 
 def main() -> None:

@@ -49,7 +49,8 @@ class AnswerConfig:
     second_sentence_gap: float = 0.03  # a second sentence must score this close to the best
     answer_type_bonus: float = 0.03  # for a date in a "kapan?" answer, a number in a "berapa?" one
     # The answer checker reads the `checked` best sentences (by the score above) of the top
-    # `checked_passages` passages: 12 pairs cost ~60 ms on 2 cores (bench/results/search_speed.md).
+    # `checked_passages` passages. 12 pairs of news sentences cost ~135 ms on 2 cores; 20 pairs and
+    # 10 passages answered 2 more of the 66 seed test answerables at twice the cost (bench/results/trust-seed.md).
     checked_passages: int = 5
     checked: int = 12
 
@@ -249,7 +250,10 @@ def answer(
     lang = language(question)
     if checker is None:
         return _rule_answer(question, hits, embedder, config, query_vector, sentence_vectors, lang)
-    pool = candidates(question, hits, embedder, config, query_vector, sentence_vectors) if key_terms(question) else []
+    # The checker judges a sentence against the question; whether the passages are about the
+    # question at all is the bi-encoder's call (a date sentence "answers" any "kapan?" question).
+    related = bool(hits) and bool(key_terms(question)) and _top_dense(hits, lang, config) >= config.dense_min
+    pool = candidates(question, hits, embedder, config, query_vector, sentence_vectors) if related else []
     if pool:
         probabilities = checker.probabilities(question, [c.text for c in pool])
         pool = sorted(
@@ -277,14 +281,16 @@ def answer(
     )
 
 
+def _top_dense(hits: list[Hit], lang: str, config: AnswerConfig) -> float:
+    """The top passage's cosine, English questions given back e5's cross-lingual gap."""
+    return hits[0].dense + (config.cross_lingual_offset if lang == "en" else 0.0)
+
+
 def _not_found(
     question: str, hits: list[Hit], config: AnswerConfig, lang: str, confidence: float, pool: list[Candidate]
 ) -> Answer:
     """The plain "not found", naming the closest article when one is on the question's topic."""
-    top = hits[0].dense + (config.cross_lingual_offset if lang == "en" else 0.0) if hits else 0.0
-    closest = ""
-    if hits and top >= config.dense_min and key_terms(question):
-        closest = hits[pool[0].hit if pool else 0].article.title
+    closest = hits[pool[0].hit].article.title if pool else ""
     return Answer(
         question=question,
         found=False,
