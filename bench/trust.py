@@ -205,6 +205,37 @@ def e2e(embedder: Embedder, checker: Checker | None, cache: Path) -> list[str]:
     return lines + _dump(asked, "e2e")
 
 
+def confidence_curve(rows: list[dict]) -> list[str]:
+    """Answered (FacQA + TyDi) against refused (IDK-MRC) as the threshold moves, from per-question confidences
+    (0 for a question the relatedness gate stopped: no threshold answers it)."""
+    a = np.array(
+        [
+            r["confidence"] if r.get("related", r["confidence"] > 0) else -1.0
+            for r in rows
+            if r["bench"] != "IDK-MRC test"
+        ]
+    )
+    u = np.array(
+        [
+            r["confidence"] if r.get("related", r["confidence"] > 0) else -1.0
+            for r in rows
+            if r["bench"] == "IDK-MRC test"
+        ]
+    )
+    lines = ["| threshold | answered (FacQA + TyDi) | refused (IDK-MRC) |", "|---|---|---|"]
+    for share in (0.80, 0.85, 0.88, 0.90, 0.92, 0.95):
+        cut = float(np.sort(a)[int(math.floor((1 - share) * len(a)))])
+        lines.append(f"| {cut:.4f} | {_pct(_mean(a >= cut))} | {_pct(_mean(u < cut))} |")
+    return lines
+
+
+def curve_from_dump(name: str) -> list[str]:
+    path = get_settings().data_dir / "eval" / f"trust-{name}.jsonl"
+    with path.open(encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f]
+    return ["", "## The curve (threshold moved, same answers)", "", *confidence_curve(rows)]
+
+
 def _dump(asked: list[Asked], name: str) -> list[str]:
     out = get_settings().data_dir / "eval" / f"trust-{name}.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -214,9 +245,10 @@ def _dump(asked: list[Asked], name: str) -> list[str]:
                 "id": a.question.id, "bench": a.bench, "question": a.question.text, "answers": a.question.answers,
                 "found": a.answer.found, "answer": a.answer.text, "confidence": a.answer.confidence,
                 "first": a.answer.hits[0].passage.article_id if a.answer.hits else None,
+                "related": bool(a.answer.sentences),
             }  # fmt: skip
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return []
+    return curve_from_dump(name)
 
 
 # --- article-shaped: benchmark passages packed into articles, chunked by Kabar -------------------------

@@ -124,10 +124,13 @@ MISSES = {
     "Republika passage first; Indonesian has it second. Dense scores of the top passages are within 0.005 "
     "for both questions: the answer is one sentence of a passage about other things.",
 }
-# The answer gate (index/answer.py) refuses this English question although search ranks the answer
-# first: even with the cross-lingual offset its top cosine (0.811 + 0.05) is under dense_sure (0.87),
-# its English key terms are not in Indonesian text, and it names nothing the gate could look for.
-REFUSED_IN_ENGLISH = {"intervention-clause"}
+# The answer checker (index/checker.py) refuses these Indonesian questions although search finds their
+# passage: the answer is one clause of a long sentence about other things, scored 0.1–0.4 (threshold 0.405).
+REFUSED_BY_CHECKER = {
+    "russia-limited-support": "the checker scores Cho Han-bum's sentence under its threshold",
+    "rail-bottleneck": "the checker scores Cha's sentence on the narrow rail link under its threshold",
+}
+REFUSED_IN_ENGLISH: set[str] = set()  # the English twin of each pair is answered (the checker's English threshold)
 
 
 def _params(known: dict[str, str] | set[str], reason: str = "") -> list:
@@ -176,7 +179,7 @@ def test_pairs_are_well_formed():
     assert len({p.slug for p in PAIRS}) == len({p.indonesian for p in PAIRS}) == len({p.english for p in PAIRS}) == 12
     corpus = " ".join(f.read_text() for f in (PROJECT_DIR / "corpus").glob("*.txt"))
     assert all(p.evidence in corpus for p in PAIRS)
-    assert set(MISSES) | REFUSED_IN_ENGLISH <= {p.slug for p in PAIRS}
+    assert set(MISSES) | REFUSED_IN_ENGLISH | set(REFUSED_BY_CHECKER) <= {p.slug for p in PAIRS}
 
 
 @pytest.mark.parametrize("pair", _params(MISSES))
@@ -198,7 +201,7 @@ def test_most_pairs_share_the_top_passage(ranked):
     assert same >= MIN_SAME_TOP1, f"{same}/{len(PAIRS)} pairs share the top passage; differ: {differ}"
 
 
-@pytest.mark.parametrize("pair", [pytest.param(p, id=p.slug) for p in PAIRS])
+@pytest.mark.parametrize("pair", _params(REFUSED_BY_CHECKER))
 def test_indonesian_question_is_answered(pair: Pair, engine):
     answer = engine.ask(pair.indonesian)
     assert answer.found, answer
