@@ -173,6 +173,12 @@ def score_questions(model, tokenizer, data: Data, questions: list[dict], batch: 
     return results
 
 
+def cut_for(scores, share: float) -> float:
+    """The score threshold that keeps `share` of `scores` at or above it."""
+    ordered = np.sort(np.asarray(scores, dtype=float))
+    return float(ordered[int(math.floor((1 - share) * len(ordered)))])
+
+
 def fit_calibration(answerable: list[dict], unanswerable: list[dict]) -> dict:
     """Platt scaling on valid question scores, and the threshold that keeps TARGET_ANSWERED answered."""
     from sklearn.linear_model import LogisticRegression
@@ -183,8 +189,7 @@ def fit_calibration(answerable: list[dict], unanswerable: list[dict]) -> dict:
     scale, bias = float(lr.coef_[0, 0]), float(lr.intercept_[0])
     if scale <= 0:  # an untrained checker: keep probability increasing with the logit
         scale, bias = 1.0, 0.0
-    best = np.sort([r["best"] for r in answerable])
-    cut = float(best[int(math.floor((1 - TARGET_ANSWERED) * len(best)))])
+    cut = cut_for([r["best"] for r in answerable], TARGET_ANSWERED)
     threshold = 1 / (1 + math.exp(-(scale * cut + bias)))
     return {"scale": scale, "bias": bias, "threshold": round(threshold, 4), "english_threshold": round(threshold, 4)}
 
@@ -211,7 +216,7 @@ def curve(answerable: list[dict], unanswerable: list[dict]) -> list[tuple[float,
     u = np.array([r["best"] for r in unanswerable])
     points = []
     for share in (0.80, 0.85, 0.88, 0.90, 0.92, 0.95, 0.97, 0.99):
-        cut = float(np.sort(a)[int(math.floor((1 - share) * len(a)))])
+        cut = cut_for(a, share)
         points.append((float((a >= cut).mean()), float((u < cut).mean())))
     return points
 
@@ -226,18 +231,15 @@ def save_delta(model, out: Path, meta: dict) -> None:
     out.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
 
-class Passthrough:
+def passthrough():
     """Stands in for the embeddings of the upper model: its inputs are the cached lower layers' output."""
+    import torch
 
-    @staticmethod
-    def make():
-        import torch
+    class Passthrough(torch.nn.Module):
+        def forward(self, inputs_embeds=None, **_):
+            return inputs_embeds
 
-        class _Passthrough(torch.nn.Module):
-            def forward(self, inputs_embeds=None, **_):
-                return inputs_embeds
-
-        return _Passthrough()
+    return Passthrough()
 
 
 def upper_model(model):
@@ -249,7 +251,7 @@ def upper_model(model):
     config = copy.deepcopy(model.config)
     config.num_hidden_layers = checker.LAYERS - checker.FROZEN
     upper = XLMRobertaForSequenceClassification(config)
-    upper.roberta.embeddings = Passthrough.make()
+    upper.roberta.embeddings = passthrough()
     upper.roberta.encoder.layer = model.roberta.encoder.layer[checker.FROZEN :]
     upper.classifier = model.classifier
     return upper

@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from bench.common import BENCHMARKS, ROOT, header, write_results
 from bench.corpus import title_of
+from bench.train_checker import Data, cut_for
 from index.checker import META, Checker, read_meta, shared_checker
 from index.embed import Embedder, load_embedder
 from index.engine import Engine
@@ -60,8 +61,6 @@ def _mean(values: Iterable[bool]) -> float:
 
 
 def reading(checker: Checker) -> list[str]:
-    from bench.train_checker import Data
-
     data = Data()
     sets = {
         "FacQA test": data.split("facqa", "test"),
@@ -115,7 +114,7 @@ def reading(checker: Checker) -> list[str]:
         "|---|---|---|",
     ]
     for share in (0.80, 0.85, 0.88, 0.90, 0.92, 0.95, 0.97, 0.99):
-        cut = float(np.sort(a)[int(math.floor((1 - share) * len(a)))])
+        cut = cut_for(a, share)
         lines.append(f"| {_pct(_mean(a >= cut))} | {_pct(_mean(u < cut))} | {cut:.4f} |")
     lines += ["", f"{len(a) + len(u)} questions read in {seconds:.0f} s."]
     return lines
@@ -224,7 +223,7 @@ def confidence_curve(rows: list[dict]) -> list[str]:
     )
     lines = ["| threshold | answered (FacQA + TyDi) | refused (IDK-MRC) |", "|---|---|---|"]
     for share in (0.80, 0.85, 0.88, 0.90, 0.92, 0.95):
-        cut = float(np.sort(a)[int(math.floor((1 - share) * len(a)))])
+        cut = cut_for(a, share)
         lines.append(f"| {cut:.4f} | {_pct(_mean(a >= cut))} | {_pct(_mean(u < cut))} |")
     return lines
 

@@ -104,11 +104,16 @@ def is_english(question: str) -> bool:
     return sum(t in ENGLISH_WORDS for t in tokens) > sum(t in INDONESIAN_WORDS for t in tokens)
 
 
+def top_cosine(question: str, hits: list[Hit], config: AnswerConfig) -> float:
+    """The top passage's cosine, an English question given back e5's cross-lingual gap."""
+    return hits[0].dense + (config.cross_lingual_offset if is_english(question) else 0.0)
+
+
 def is_answerable(question: str, hits: list[Hit], config: AnswerConfig) -> tuple[bool, float]:
     """A sane rule on dense similarity plus shared key terms or names; returns (found, confidence)."""
     if not hits:
         return False, 0.0
-    top = hits[0].dense + (config.cross_lingual_offset if is_english(question) else 0.0)
+    top = top_cosine(question, hits, config)
     if not key_terms(question):
         return False, float(top)  # "kapan?" alone names nothing to look for
     if top >= config.dense_sure:
@@ -268,7 +273,7 @@ def answer(
         return _rule_answer(question, hits, embedder, config, query_vector, sentence_vectors, lang)
     # The checker judges a sentence against the question; whether the passages are about the
     # question at all is the bi-encoder's call (a date sentence "answers" any "kapan?" question).
-    related = bool(hits) and bool(key_terms(question)) and _related(question, hits, lang, config)
+    related = bool(hits) and bool(key_terms(question)) and _related(question, hits, config)
     pool = candidates(question, hits, embedder, config, query_vector, sentence_vectors) if related else []
     if pool:
         probabilities = checker.probabilities(question, [c.context or c.text for c in pool])
@@ -280,7 +285,7 @@ def answer(
     passing = [c for c in pool if c.probability >= threshold]
     confidence = pool[0].probability if pool else 0.0
     if not passing:
-        return _not_found(question, hits, config, lang, confidence, pool)
+        return _not_found(question, hits, lang, confidence, pool)
     chosen = passing[: config.sentences]
     if len({c.hit for c in chosen}) == 1:
         chosen.sort(key=lambda c: c.position)  # one passage: its own order reads best; else the best leads
@@ -297,19 +302,17 @@ def answer(
     )
 
 
-def _related(question: str, hits: list[Hit], lang: str, config: AnswerConfig) -> bool:
+def _related(question: str, hits: list[Hit], config: AnswerConfig) -> bool:
     """The top passages are about the question: a close cosine (English questions given back e5's
     cross-lingual gap), or every name in the question is in them ("Siapa Kim Taewoo?" is short and
     scores low, but only an article naming Kim Taewoo can answer it)."""
-    if hits[0].dense + (config.cross_lingual_offset if lang == "en" else 0.0) >= config.dense_min:
+    if top_cosine(question, hits, config) >= config.dense_min:
         return True
     names = entities(question)
     return bool(names) and _covered(names, hits[: config.candidates]) == 1.0
 
 
-def _not_found(
-    question: str, hits: list[Hit], config: AnswerConfig, lang: str, confidence: float, pool: list[Candidate]
-) -> Answer:
+def _not_found(question: str, hits: list[Hit], lang: str, confidence: float, pool: list[Candidate]) -> Answer:
     """The plain "not found", naming the closest article when one is on the question's topic."""
     closest = hits[pool[0].hit].article.title if pool else ""
     return Answer(
