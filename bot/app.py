@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import pickle
 import re
+import secrets
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 from telegram import BotCommand, BotCommandScopeChat, Update
-from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -18,10 +24,15 @@ from telegram.ext import (
     ContextTypes,
     InlineQueryHandler,
     MessageHandler,
+    PersistenceInput,
+    PicklePersistence,
+    TypeHandler,
     filters,
 )
 
-from bot import handlers
+from bot import admin, limits, questions, sources
+from bot.context import Context, KabarApp
+from bot.errors import on_error
 from index import store
 from index.engine import Engine
 from index.settings import Settings
@@ -30,6 +41,10 @@ log = logging.getLogger(__name__)
 
 TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
 INDEX_WATCH_SECONDS = 5
+STATE_FILE = "bot-state.pickle"  # in the data dir: what buttons and follow-ups need across restarts
+STATE_FLUSH_SECONDS = 5
+QUESTION_THREADS = 2
+UNDELIVERED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)  # never reached Telegram
 FEED_FIRST_SECONDS = 60  # the first feed poll, soon after start; then every KABAR_FEED_INTERVAL minutes
 
 COMMANDS = {
@@ -132,11 +147,12 @@ def setup_logging(token: str) -> None:
 
 
 class RetryingRateLimiter(AIORateLimiter):
-    """AIORateLimiter honours RetryAfter; this also retries 5xx and connection errors.
+    """AIORateLimiter waits out RetryAfter; this also retries requests that cannot have been delivered.
 
-    Timeouts are not retried: the request may have been delivered, and a retry could send
-    an answer twice. The typing action skips the queue: it is cosmetic, must be immediate,
-    and should not spend a group's 20 messages a minute.
+    Only a failed connection or a full connection pool is retried. A read error, a timeout or a 5xx
+    may come after Telegram delivered the message, and a retry would send the answer twice. The
+    typing action skips the queue: it is cosmetic, must be immediate, and should not spend a
+    group's 20 messages a minute.
     """
 
     retries = 2
@@ -147,12 +163,11 @@ class RetryingRateLimiter(AIORateLimiter):
         for attempt in range(self.retries + 1):
             try:
                 return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
-            except (BadRequest, TimedOut):
-                raise  # our mistake; or maybe delivered
             except NetworkError as exc:
-                if attempt == self.retries or endpoint == "getUpdates":
+                undelivered = isinstance(exc.__cause__, UNDELIVERED)
+                if not undelivered or attempt == self.retries or endpoint == "getUpdates":
                     raise
-                log.warning("%s failed (%s); retrying", endpoint, exc)
+                log.warning("%s was not delivered (%s); retrying", endpoint, exc)
                 await asyncio.sleep(0.5 * (attempt + 1))
 
 
@@ -166,15 +181,15 @@ async def _post_init(app: Application) -> None:
             )
         except TelegramError as exc:  # a menu is a nicety: never refuse to start over it
             log.warning("could not set the %s command menu: %s", language, exc)
-    for admin in sorted(app.bot_data["settings"].admin_ids):
+    for admin_id in sorted(app.bot_data["settings"].admin_ids):
         for language, commands in COMMANDS.items():
             menu = [BotCommand(c, d) for c, d in commands + ADMIN_COMMANDS[language]]
             try:
                 await app.bot.set_my_commands(
-                    menu, scope=BotCommandScopeChat(admin), language_code=None if language == "id" else language
+                    menu, scope=BotCommandScopeChat(admin_id), language_code=None if language == "id" else language
                 )
             except TelegramError as exc:
-                log.warning("could not set the admin command menu for %s: %s", admin, exc)
+                log.warning("could not set the admin command menu for %s: %s", admin_id, exc)
                 break
 
 
@@ -191,59 +206,114 @@ async def _watch_index(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.exception("could not load the refreshed index; still serving the previous one")
 
 
-async def _poll_feeds(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _poll_feeds(context: Context) -> None:
     """Fetch new entries of KABAR_FEEDS into the corpus and index them; questions go on meanwhile."""
     from index import feeds
 
-    engine: Engine = context.bot_data["engine"]
-    settings: Settings = context.bot_data["settings"]
+    settings = context.settings
     try:
-        report = await asyncio.to_thread(feeds.poll, list(settings.feeds), settings.corpus_dir, settings.feeds_state)
+        report = await asyncio.to_thread(
+            feeds.poll, list(settings.feeds), settings.corpus_dir, settings.feeds_state, settings.fetch_policy
+        )
         if report.added:
-            await asyncio.to_thread(engine.refresh)
+            await asyncio.wrap_future(context.engine.refresh_soon())
             log.info("feeds: %d new articles indexed", len(report.added))
     except Exception:
         log.exception("feed poll failed; trying again at the next interval")
 
 
-def build_application(settings: Settings, engine: Engine, token: str) -> Application:
+def usable_state(path: Path) -> Path:
+    """The persistence file, after setting a damaged one aside (buttons under old answers then expire
+    politely) instead of failing to start."""
+    if path.exists():
+        try:
+            with path.open("rb") as handle:
+                state = pickle.load(handle)
+            if not isinstance(state, dict):
+                raise ValueError(f"a {type(state).__name__}, not a dict")
+        except Exception as error:  # noqa: BLE001 (any damage means the same)
+            aside = path.with_name(f"{path.name}.damaged-{int(time.time())}")
+            path.replace(aside)
+            log.warning("bot state %s is damaged (%s): moved to %s, starting afresh", path, error, aside.name)
+    return path
+
+
+def _persistence(settings: Settings) -> PicklePersistence:
+    """Chats' follow-up questions and the buttons' records; the engine and settings (bot_data) never."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return PicklePersistence(
+        usable_state(settings.data_dir / STATE_FILE),
+        store_data=PersistenceInput(bot_data=False, chat_data=True, user_data=False, callback_data=True),
+        update_interval=STATE_FLUSH_SECONDS,
+    )
+
+
+async def _post_shutdown(app: Application) -> None:
+    app.bot_data["questions"].shutdown(wait=False, cancel_futures=True)
+
+
+def build_application(settings: Settings, engine: Engine, token: str) -> KabarApp:
     hide_token(token)
     builder = (
         ApplicationBuilder()
         .token(token)
+        .context_types(ContextTypes(context=Context))
+        .persistence(_persistence(settings))
+        .arbitrary_callback_data(4096)
         .rate_limiter(RetryingRateLimiter(max_retries=3))
         .concurrent_updates(True)
         .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
     )
     if settings.telegram_base_url:
         base = settings.telegram_base_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
     app = builder.build()
-    app.bot_data.update(engine=engine, settings=settings)
+    pool = ThreadPoolExecutor(QUESTION_THREADS, thread_name_prefix="kabar-question")
+    app.bot_data.update(engine=engine, settings=settings, questions=pool)
 
+    app.add_handler(TypeHandler(Update, limits.rate_limit), group=-1)
     # New messages only: edited messages and channel posts match nothing and get silence.
     new, private, groups = filters.UpdateType.MESSAGE, filters.ChatType.PRIVATE, filters.ChatType.GROUPS
-    app.add_handler(CommandHandler(["start", "help"], handlers.help_command, filters=new))
-    app.add_handler(CommandHandler("ask", handlers.ask_command, filters=new))
-    app.add_handler(CommandHandler("sources", handlers.sources_command, filters=new))
-    app.add_handler(CommandHandler("refresh", handlers.refresh_command, filters=new))
-    app.add_handler(CommandHandler("add", handlers.add_command, filters=new))
-    app.add_handler(CommandHandler("remove", handlers.remove_command, filters=new))
-    app.add_handler(MessageHandler(new & private & filters.COMMAND, handlers.unknown_command))
-    app.add_handler(MessageHandler(new & private & filters.TEXT & ~filters.COMMAND, handlers.private_text))
-    app.add_handler(MessageHandler(new & groups & filters.TEXT & ~filters.COMMAND, handlers.group_text))
-    app.add_handler(MessageHandler(new & private & filters.Document.ALL, handlers.document_upload))
-    app.add_handler(MessageHandler(new & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.not_text))
-    app.add_handler(CallbackQueryHandler(handlers.remove_button, pattern=r"^r\|"))
-    app.add_handler(CallbackQueryHandler(handlers.button))
-    app.add_handler(InlineQueryHandler(handlers.inline_query))
-    app.add_error_handler(handlers.on_error)
+    app.add_handler(CommandHandler(["start", "help"], sources.help_command, filters=new))
+    app.add_handler(CommandHandler("ask", questions.ask_command, filters=new))
+    app.add_handler(CommandHandler("sources", sources.sources_command, filters=new))
+    app.add_handler(CommandHandler("refresh", admin.refresh_command, filters=new))
+    app.add_handler(CommandHandler("add", admin.add_command, filters=new))
+    app.add_handler(CommandHandler("remove", admin.remove_command, filters=new))
+    app.add_handler(MessageHandler(new & private & filters.COMMAND, questions.unknown_command))
+    app.add_handler(MessageHandler(new & private & filters.TEXT & ~filters.COMMAND, questions.private_text))
+    app.add_handler(MessageHandler(new & groups & filters.TEXT & ~filters.COMMAND, questions.group_text))
+    app.add_handler(MessageHandler(new & private & filters.Document.ALL, admin.document_upload))
+    app.add_handler(MessageHandler(new & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, questions.not_text))
+    app.add_handler(CallbackQueryHandler(questions.more_button, pattern=questions.More))
+    app.add_handler(CallbackQueryHandler(questions.article_button, pattern=questions.ShowArticle))
+    app.add_handler(CallbackQueryHandler(sources.sources_button, pattern=sources.SourcesPage))
+    app.add_handler(CallbackQueryHandler(admin.remove_button, pattern=admin.Removal))
+    app.add_handler(CallbackQueryHandler(questions.expired_button))  # InvalidCallbackData, or anything else
+    app.add_handler(InlineQueryHandler(questions.inline_query))
+    app.add_error_handler(on_error)
     if app.job_queue:
         app.job_queue.run_repeating(_watch_index, interval=INDEX_WATCH_SECONDS, first=INDEX_WATCH_SECONDS)
         if settings.feeds:
             every = settings.feed_interval * 60
             app.job_queue.run_repeating(_poll_feeds, interval=every, first=min(every, FEED_FIRST_SECONDS))
     return app
+
+
+def webhook_options(settings: Settings) -> dict:
+    """run_webhook's arguments. Without KABAR_WEBHOOK_SECRET a fresh random secret is made at each start
+    (the bot registers the webhook itself, so Telegram learns it): a POST without it is refused."""
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else secrets.token_urlsafe(32)
+    RedactToken.install(secret)
+    return dict(
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path=urlsplit(settings.webhook_url).path.strip("/"),
+        webhook_url=settings.webhook_url,
+        secret_token=secret,
+        allowed_updates=Update.ALL_TYPES,
+    )
 
 
 def run(settings: Settings, token: str) -> None:
@@ -257,14 +327,6 @@ def run(settings: Settings, token: str) -> None:
     )
     app = build_application(settings, engine, token)
     if settings.webhook_url:
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        app.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlsplit(settings.webhook_url).path.strip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=secret,
-            allowed_updates=Update.ALL_TYPES,
-        )
+        app.run_webhook(**webhook_options(settings))
     else:
         app.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -183,15 +183,15 @@ def add(
         if source == "-":
             article = ingest.from_text(sys.stdin.read())
         elif source.startswith(("http://", "https://")) or "://" in source:
-            article = ingest.from_url(source)
+            article = ingest.from_url(source, settings.fetch_policy)
         else:
             path = Path(source)
             if not path.is_file():
                 raise ingest.IngestError(f"No such file: {source}")
             article = ingest.from_upload(path.name, path.read_bytes())
-    except ingest.IngestError as exc:
+        saved = ingest.save(settings.corpus_dir, article)
+    except (ingest.IngestError, OSError) as exc:
         raise _fail(str(exc)) from None
-    saved = ingest.save(settings.corpus_dir, article)
     typer.echo(f"added {display_path(str(saved))}: {article.title} ({article.outlet or 'unknown outlet'})")
     if not no_index:
         _refresh_after_change()
@@ -199,33 +199,43 @@ def add(
 
 @app.command()
 def remove(
-    article: Annotated[str, typer.Argument(help="File or id (see `kabar sources`), or a unique piece of the title.")],
-    no_index: Annotated[bool, typer.Option("--no-index", help="Only delete it from the corpus.")] = False,
+    article: Annotated[
+        str, typer.Argument(help="Its number in `kabar sources` (as in /sources), its file, or a unique title piece.")
+    ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before removing.")] = False,
+    no_index: Annotated[bool, typer.Option("--no-index", help="Only remove it from the corpus.")] = False,
 ) -> None:
-    """Remove an article from the corpus and the index."""
+    """Remove an article: its file goes to the corpus's .trash folder, then the index is refreshed."""
     from index import ingest
     from index.loader import load_corpus
 
     settings = get_settings()
     articles, _ = load_corpus(settings.corpus_dir)
     try:
-        target = ingest.resolve(settings.corpus_dir, articles, article)
-        path = ingest.remove(settings.corpus_dir, target)
+        target = ingest.resolve(articles, article)
     except ingest.IngestError as exc:
         raise _fail(str(exc)) from None
-    typer.echo(f"removed {display_path(str(path))}: {target.title}")
+    if not yes and not typer.confirm(f"Remove {target.id}: {target.title}?", default=False):
+        raise _fail("Nothing removed.")
+    try:
+        path = ingest.remove(settings.corpus_dir, target)
+    except (ingest.IngestError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"removed {target.id}: {target.title} (moved to {display_path(str(path))})")
     if not no_index:
         _refresh_after_change()
 
 
 @app.command()
 def sources() -> None:
-    """List the articles in the corpus."""
+    """List the articles in the corpus, numbered as /sources numbers them (newest first)."""
+    from index.ingest import newest_first
     from index.loader import load_corpus
 
     articles, skipped = load_corpus(get_settings().corpus_dir)
-    for article in articles:
-        typer.echo(f"{article.id}\t{' · '.join(p for p in (article.outlet, article.date, article.title) if p)}")
+    for number, article in enumerate(newest_first(articles), 1):
+        byline = " · ".join(p for p in (article.outlet, article.date, article.title) if p)
+        typer.echo(f"{number}\t{article.id}\t{byline}")
     for skip in skipped:
         typer.echo(f"skipped {skip.path}: {skip.reason}", err=True)
 
@@ -238,7 +248,7 @@ def feeds() -> None:
     settings = get_settings()
     if not settings.feeds:
         raise _fail("KABAR_FEEDS is empty: set it to comma-separated RSS/Atom URLs.", 2)
-    report = feed_poller.poll(list(settings.feeds), settings.corpus_dir, settings.feeds_state)
+    report = feed_poller.poll(list(settings.feeds), settings.corpus_dir, settings.feeds_state, settings.fetch_policy)
     for path in report.added:
         typer.echo(f"added {display_path(str(path))}")
     for url, why in report.failed:

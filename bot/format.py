@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from index.models import Answer, Article, Hit
 
 LIMIT = 4096
+ARTICLE_PARTS = 5  # the "Article" button sends at most this many messages
 COLLAPSE = 300  # passages longer than this are shown collapsed (Telegram's expandable blockquote)
 # Paragraphs, then sentences, then words; below that, characters.
 _SPLITS = ((re.compile(r"\n\s*\n"), "\n\n"), (re.compile(r"(?<=[.!?…])\s+"), " "), (re.compile(r"\s+"), " "))
@@ -70,6 +71,24 @@ def article_blocks(article: Article) -> list[Block]:
     if byline:
         head.append(Block(byline, "i"))
     return head + [Block(p.strip()) for p in article.text.split("\n\n") if p.strip()]
+
+
+def article_parts(article: Article, cut_note: str, parts: int = ARTICLE_PARTS) -> list[str]:
+    """The cleaned article in at most `parts` messages (+ `cut_note` when it goes on).
+
+    The text is cut to what `parts` messages can hold before it is packed: packing a 5 MB article
+    whole would take seconds on the event loop, only to throw most of it away.
+    """
+    room = parts * LIMIT
+    text = article.text if len(article.text) <= room else article.text[:room]
+    packed = pack(article_blocks(replace(article, text=text)))
+    if len(packed) <= parts and text is article.text:
+        return packed
+    note = pack([Block(f"{cut_note} {article.url}".strip(), "i")])[0]
+    packed = packed[:parts]
+    if size(packed[-1]) + 2 + size(note) <= LIMIT:
+        return packed[:-1] + [f"{packed[-1]}\n\n{note}"]
+    return packed + [note]
 
 
 def split_text(text: str, room: int, level: int = 0) -> list[str]:

@@ -48,9 +48,13 @@ class IndexBusy(RuntimeError):
     """Another process is refreshing the same index."""
 
 
-def _previous(index_dir: Path, model: str, rebuild: bool) -> store.Snapshot | None:
+def _previous(index_dir: Path, model: str, rebuild: bool, loaded: store.Snapshot | None) -> store.Snapshot | None:
+    """The current snapshot: the one a serving engine already holds when it is still current (no second
+    copy in memory), else read from disk."""
     if rebuild or not store.exists(index_dir):
         return None
+    if loaded is not None and loaded.path.name == store.current_version(index_dir):
+        return loaded if loaded.model == model else None
     try:
         snap = store.read_snapshot(index_dir)
     except store.IndexUnavailable as exc:
@@ -119,21 +123,22 @@ def build_index(
     progress: bool = False,
     lock_timeout: float = 600,
     on_stage: Callable[[str], None] | None = None,
+    loaded: store.Snapshot | None = None,
 ) -> BuildReport:
     """Scan the corpus and write a new snapshot; holds a lock so refreshes never interleave."""
     index_dir.mkdir(parents=True, exist_ok=True)
     try:
         with FileLock(index_dir / "build.lock", timeout=lock_timeout):
-            return _build(corpus_dir, index_dir, embedder, rebuild, progress, on_stage)
+            return _build(corpus_dir, index_dir, embedder, rebuild, progress, on_stage, loaded)
     except Timeout as exc:
         raise IndexBusy(f"Another `kabar index` is running on {index_dir}; try again when it ends.") from exc
 
 
-def _build(corpus_dir, index_dir, embedder, rebuild, progress, on_stage) -> BuildReport:
+def _build(corpus_dir, index_dir, embedder, rebuild, progress, on_stage, loaded) -> BuildReport:
     say = on_stage or (lambda _: None)
     say("reading corpus")
     articles, skipped = load_corpus(corpus_dir)
-    previous = _previous(index_dir, embedder.identity, rebuild)
+    previous = _previous(index_dir, embedder.identity, rebuild, loaded)
     articles, duplicates, near = _dedupe(articles, frozenset(previous.articles) if previous else frozenset())
     known = previous.vector_by_passage() if previous else {}
     known_sentences = previous.sentences_by_passage() if previous else {}

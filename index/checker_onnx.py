@@ -1,16 +1,23 @@
 """The answer checker on ONNX Runtime: the question path without torch.
 
 The shipped weights are exported once (with torch, which building the index needs anyway) to
-`<model cache>/checker-<sha256[:16]>.onnx` beside the converted encoder; new weights mean a new
+`<model cache>/checker-<sha256[:16]>-v2.onnx` beside the converted encoder; new weights mean a new
 file name, so a stale export is never used. Pairs are tokenized by `tokenizers` with the converted
 encoder's tokenizer.json, as transformers does for the torch checker (tests/test_trust.py checks
 both the ids and the scores agree).
+
+The export starts after the word-embedding lookup: the 250k × 384 table (384 MB, four fifths of the
+model) stays in the converted encoder's safetensors file, memory-mapped, and only the rows of the
+tokens asked about are read. Loading the ~90 MB graph then takes a fraction of a second and a
+fraction of the memory the whole model would.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import struct
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -35,28 +42,47 @@ from index.checker import (
 
 log = logging.getLogger(__name__)
 PAD_ID = 1  # XLM-R's <pad>
+FORMAT = "v2"  # the graph's inputs; a new format means a new file name
+WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
 
 
 class OnnxChecker(Checker):
-    def __init__(self, path: Path, tokenizer: Tokenizer, calibration: Calibration):
+    def __init__(self, path: Path, tokenizer: Tokenizer, calibration: Calibration, words: np.ndarray):
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = CORES
         options.inter_op_num_threads = 1
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.tokenizer = tokenizer
         self.calibration = calibration
+        self.words = words
         self._lock = threading.Lock()  # one run at a time: two would split the same cores
 
     def logits(self, question: str, sentences: Sequence[str]) -> np.ndarray:
         if not sentences:
             return np.zeros(0, dtype=np.float32)
         ids, mask = encode_pairs(self.tokenizer, question, sentences)
+        feed = {"inputs_embeds": np.ascontiguousarray(self.words[ids], dtype=np.float32), "attention_mask": mask}
         with self._lock:
-            [out] = self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})
+            [out] = self.session.run(["logits"], feed)
         return out[:, 0].astype(np.float32)
 
 
+def mapped_tensor(path: Path, name: str) -> np.ndarray:
+    """One float32 tensor of a safetensors file, memory-mapped (read only where indexed)."""
+    with path.open("rb") as handle:
+        [length] = struct.unpack("<Q", handle.read(8))
+        entry = json.loads(handle.read(length))[name]
+    if entry["dtype"] != "F32":
+        raise CheckerUnavailable(f"{path}: {name} is {entry['dtype']}, not F32; convert the model again.")
+    start, end = entry["data_offsets"]
+    table = np.memmap(path, dtype=np.float32, mode="r", offset=8 + length + start, shape=tuple(entry["shape"]))
+    assert table.nbytes == end - start
+    return table
+
+
 def pair_tokenizer(encoder_dir: Path) -> Tokenizer:
+    """Building the 250k-piece Unigram model takes ~0.6 s (with the GIL held): the largest part of a
+    `kabar ask` process's start, and what bounds it (bench/results/question_path.md)."""
     tokenizer = Tokenizer.from_file(str(encoder_dir / "tokenizer.json"))
     tokenizer.enable_truncation(MAX_LENGTH, strategy="only_second")
     tokenizer.enable_padding(pad_id=PAD_ID, pad_token="<pad>")
@@ -71,7 +97,7 @@ def encode_pairs(tokenizer: Tokenizer, question: str, sentences: Sequence[str]) 
 
 
 def export_path(model_cache_dir: Path, digest: str) -> Path:
-    return model_cache_dir / f"checker-{digest[:16]}.onnx"
+    return model_cache_dir / f"checker-{digest[:16]}-{FORMAT}.onnx"
 
 
 def export(encoder_dir: Path, out: Path) -> None:
@@ -79,22 +105,35 @@ def export(encoder_dir: Path, out: Path) -> None:
     import torch
 
     torch_checker = load_checker(encoder_dir)
-    model = torch_checker.model
+    model = torch_checker.model.requires_grad_(False)
     model.config._attn_implementation = "eager"  # traceable attention; the same arithmetic
+
+    class AfterLookup(torch.nn.Module):
+        """The checker from word vectors on: position ids count from the first token, as they do
+        from input_ids for every token that is not right-padding (and padding is masked)."""
+
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, inputs_embeds, attention_mask):
+            return self.model(inputs_embeds=inputs_embeds, attention_mask=attention_mask).logits
+
     example = torch_checker.tokenizer(["q"] * 2, ["a sentence", "another one"], padding=True, return_tensors="pt")
+    embeds = model.roberta.embeddings.word_embeddings(example["input_ids"])
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".onnx.tmp")
     os.close(fd)
     try:
         with torch.inference_mode():
             torch.onnx.export(
-                model,
-                (example["input_ids"], example["attention_mask"]),
+                AfterLookup(),
+                (embeds, example["attention_mask"]),
                 tmp,
                 dynamo=False,
-                input_names=["input_ids", "attention_mask"],
+                input_names=["inputs_embeds", "attention_mask"],
                 output_names=["logits"],
-                dynamic_axes={"input_ids": {0: "pairs", 1: "tokens"}, "attention_mask": {0: "pairs", 1: "tokens"}},
+                dynamic_axes={"inputs_embeds": {0: "pairs", 1: "tokens"}, "attention_mask": {0: "pairs", 1: "tokens"}},
                 opset_version=17,
             )
         os.replace(tmp, out)
@@ -111,8 +150,13 @@ def load(encoder_dir: Path, weights: Path = WEIGHTS, meta_path: Path = META) -> 
     if not path.exists():
         log.info("exporting the answer checker to %s (once)", path)
         export(encoder_dir, path)
+        for stale in path.parent.glob("checker-*.onnx"):  # earlier weights or formats: never read again
+            if stale != path:
+                stale.unlink(missing_ok=True)
     try:
-        return OnnxChecker(path, pair_tokenizer(encoder_dir), Calibration(**meta.get("calibration", {})))
+        words = mapped_tensor(encoder_dir / "model.safetensors", WORD_EMBEDDINGS)
+        calibration = Calibration(**meta.get("calibration", {}))
+        return OnnxChecker(path, pair_tokenizer(encoder_dir), calibration, words)
     except Exception as error:  # onnxruntime raises its own types for a damaged file
         path.unlink(missing_ok=True)
         raise CheckerUnavailable(f"The answer checker export {path} was damaged and is removed: run again.") from error

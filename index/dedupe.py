@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datasketch import MinHash, MinHashLSH
+from typing import TYPE_CHECKING
 
 from index.keyword import tokenize
 from index.models import Article
@@ -12,8 +12,13 @@ NEAR = 0.5  # estimated Jaccard over shingles from which two articles are report
 SAME = 0.9  # ...and from which they are one article with different page boilerplate
 PERMUTATIONS = 128
 
+if TYPE_CHECKING:
+    from datasketch import MinHash
+
 
 def _minhash(text: str) -> MinHash:
+    from datasketch import MinHash  # imports scipy (~0.3 s): only building the index needs it
+
     words = tokenize(text)
     shingles = {" ".join(words[i : i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1))}
     mh = MinHash(num_perm=PERMUTATIONS, seed=1)
@@ -23,6 +28,8 @@ def _minhash(text: str) -> MinHash:
 
 def near_duplicates(articles: list[Article], threshold: float = NEAR) -> list[tuple[str, str, float]]:
     """(earlier id, later id, estimated similarity) for each pair above the threshold, in corpus order."""
+    from datasketch import MinHashLSH
+
     lsh = MinHashLSH(threshold=threshold, num_perm=PERMUTATIONS)
     hashes: dict[str, MinHash] = {}
     pairs = []

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import replace
 
 from index import store
@@ -15,11 +18,13 @@ from index.answer import AnswerConfig, answer
 from index.build import BuildReport, build_index
 from index.checker import Checker, shared_checker
 from index.embed import Embedder, load_embedder
+from index.ingest import newest_first
 from index.models import Answer, Article, Hit
 from index.search import SearchConfig, search
 from index.settings import Settings
 
 log = logging.getLogger(__name__)
+ANSWER_CACHE = 512  # answers kept per engine, keyed by (snapshot, question, k)
 
 
 def model_mismatch(snapshot: store.Snapshot, embedder: Embedder) -> str | None:
@@ -31,6 +36,44 @@ def model_mismatch(snapshot: store.Snapshot, embedder: Embedder) -> str | None:
     )
 
 
+class Coalescing:
+    """Runs `work` on one worker thread; every request made before a run starts shares that run.
+
+    Five /refresh presses while a refresh runs become one more refresh, not five, and the waiting
+    callers hold futures, not threads.
+    """
+
+    def __init__(self, work: Callable[[], BuildReport]):
+        self._work = work
+        self._lock = threading.Lock()
+        self._pending: Future[BuildReport] | None = None
+        self._running = False
+        self.runs = 0
+
+    def request(self) -> Future[BuildReport]:
+        with self._lock:
+            if self._pending is None:
+                self._pending = Future()
+            pending = self._pending
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._loop, name="kabar-refresh", daemon=True).start()
+        return pending
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                future, self._pending = self._pending, None
+                if future is None:
+                    self._running = False
+                    return
+            self.runs += 1
+            try:
+                future.set_result(self._work())
+            except BaseException as error:  # handed to every waiter; the worker goes on
+                future.set_exception(error)
+
+
 class Engine:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, checker: Checker | None = None):
         self.settings = settings
@@ -40,6 +83,9 @@ class Engine:
         self.answer_config = AnswerConfig()
         self.snapshot: store.Snapshot | None = None
         self._refresh_lock = threading.Lock()
+        self._refresher = Coalescing(lambda: self.refresh())
+        self._cache: OrderedDict[tuple, Answer] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     @classmethod
     def open(
@@ -74,19 +120,46 @@ class Engine:
         return True
 
     def refresh(self, rebuild: bool = False, progress: bool = False) -> BuildReport:
+        """Rebuild from the corpus now (in this thread); the bot goes through `refresh_soon` instead."""
         with self._refresh_lock:
             report = build_index(
-                self.settings.corpus_dir, self.settings.index_dir, self.embedder, rebuild=rebuild, progress=progress
+                self.settings.corpus_dir,
+                self.settings.index_dir,
+                self.embedder,
+                rebuild=rebuild,
+                progress=progress,
+                loaded=self.snapshot,
             )
-            self.load()
+            if self.snapshot is None or self.snapshot.path.name != store.current_version(self.settings.index_dir):
+                self.load()  # a refresh that changed nothing keeps the snapshot it has
             return report
+
+    def refresh_soon(self) -> Future[BuildReport]:
+        """Ask the one refresh worker for a refresh; requests made while it works share its next run,
+        and no caller holds a thread while it waits."""
+        return self._refresher.request()
 
     def search(self, question: str, k: int = 10) -> list[Hit]:
         snapshot = self._require()
         return search(snapshot, self.embedder, question, k=k, config=self.search_config)
 
     def ask(self, question: str, k: int | None = None) -> Answer:
+        """The answer from the current snapshot; the same question on the same snapshot is answered
+        from a small cache (a "More" press, a repeated inline query, a flood of one question)."""
         snapshot = self._require()
+        key = (snapshot.path.name, question, k)
+        with self._cache_lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        result = self._ask(snapshot, question, k)
+        with self._cache_lock:
+            self._cache[key] = result
+            while len(self._cache) > ANSWER_CACHE:
+                self._cache.popitem(last=False)
+        return result
+
+    def _ask(self, snapshot: store.Snapshot, question: str, k: int | None) -> Answer:
         q = self.embedder.queries([question])[0]
         hits = search(snapshot, self.embedder, question, k=max(k or 0, 10), config=self.search_config, query_vector=q)
         result = answer(
@@ -101,8 +174,7 @@ class Engine:
         return replace(result, hits=result.hits[:k]) if k else result
 
     def articles(self) -> list[Article]:
-        snapshot = self._require()
-        return sorted(snapshot.articles.values(), key=lambda a: (a.date or "", a.title), reverse=True)
+        return newest_first(list(self._require().articles.values()))
 
     def _require(self) -> store.Snapshot:
         if self.snapshot is None:

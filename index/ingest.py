@@ -6,77 +6,38 @@ corpus folder stays the single source of truth and `kabar index` picks it up.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import tempfile
+import time
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import httpx
+from filelock import FileLock
 
-from index.loader import MAX_BYTES, SUFFIXES, BadArticle, decode, extract_html, parse_article
+from index.fetch import Fetched, FetchError, FetchPolicy
+from index.fetch import fetch as guarded_fetch
+from index.loader import MAX_BYTES, SUFFIXES, BadArticle, decode, extract_html, load_corpus, parse_article
 from index.models import Article
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 TEXT_TYPES = ("text/plain", "text/markdown")
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml")
-MAX_REDIRECTS = 5
-TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 ADDED_DIR = "added"
-USER_AGENT = "KabarBot/0.1 (+news question answering)"
+TRASH_DIR = ".trash"  # removed articles, kept for an undo by hand; hidden, so the loader skips it
 
 
 class IngestError(ValueError):
     """Why an article could not be added, in words fit for the user."""
 
 
-@dataclass(frozen=True)
-class Fetched:
-    url: str  # after redirects
-    body: bytes
-    content_type: str
-
-
-def check_url(url: str) -> str:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise IngestError(f"Only http(s) URLs can be added, not {url[:80]!r}.")
-    return url.strip()
-
-
-def fetch(url: str, client: httpx.Client | None = None, max_bytes: int = MAX_BYTES) -> Fetched:
-    """GET with timeouts, bounded redirects and a size cap enforced while streaming."""
-    url = check_url(url)
-    own = client is None
-    client = client or httpx.Client(
-        follow_redirects=True, max_redirects=MAX_REDIRECTS, timeout=TIMEOUT, headers={"User-Agent": USER_AGENT}
-    )
+def fetch(url: str, policy: FetchPolicy, max_bytes: int = MAX_BYTES) -> Fetched:
+    """A page or feed, under the fetch policy (index/fetch.py: no internal addresses, one deadline)."""
     try:
-        with client.stream("GET", url) as response:
-            if response.status_code >= 400:
-                raise IngestError(f"{url} answered HTTP {response.status_code}.")
-            check_url(str(response.url))  # a redirect must not leave http(s)
-            content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-            if content_type not in HTML_TYPES + TEXT_TYPES + FEED_TYPES:
-                raise IngestError(f"{url} is {content_type or 'of unknown type'}, not a web page.")
-            declared = int(response.headers.get("content-length") or 0)
-            if declared > max_bytes:
-                raise IngestError(f"{url} is larger than {max_bytes // 1024 // 1024} MB.")
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > max_bytes:
-                    raise IngestError(f"{url} is larger than {max_bytes // 1024 // 1024} MB.")
-            return Fetched(str(response.url), bytes(body), content_type)
-    except httpx.TooManyRedirects as exc:
-        raise IngestError(f"{url} redirects more than {MAX_REDIRECTS} times.") from exc
-    except httpx.HTTPError as exc:
-        raise IngestError(f"Could not fetch {url}: {type(exc).__name__}.") from exc
-    finally:
-        if own:
-            client.close()
+        return guarded_fetch(url, policy, HTML_TYPES + TEXT_TYPES + FEED_TYPES, max_bytes)
+    except FetchError as error:
+        raise IngestError(str(error)) from error
 
 
 def slugify(text: str, limit: int = 60) -> str:
@@ -103,24 +64,81 @@ def render(article: Article) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text` whole or not at all (state files; articles use `save`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
+    tmp = _complete_temporary(path.parent, text, path.suffix)
     os.replace(tmp, path)
+    _sync_folder(path.parent)
+
+
+def _complete_temporary(folder: Path, text: str, suffix: str) -> Path:
+    """A hidden temporary file holding all of `text`, on disk (the loader skips hidden files)."""
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=suffix)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def _sync_folder(folder: Path) -> None:
+    """A new or renamed file's name survives a crash only once its folder is synced."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Duplicate(IngestError):
+    """The corpus already holds this article's text."""
+
+
+def _same_text(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def duplicate_of(corpus_dir: Path, article: Article) -> str | None:
+    """The corpus file that already has exactly this article's text, if any."""
+    wanted = _same_text(article.text)
+    for other in load_corpus(corpus_dir)[0]:
+        if _same_text(other.text) == wanted:
+            return other.id
+    return None
 
 
 def save(corpus_dir: Path, article: Article) -> Path:
-    """Write the article under corpus/added/, never overwriting another article."""
+    """Write the article under corpus/added/ as a file of its own, or raise Duplicate.
+
+    Two saves at once (two admins, a feed poll, `kabar add`) never overwrite each other: the file is
+    written complete under a hidden temporary name, then hard-linked to the first free name, which
+    fails instead of replacing when that name was taken meanwhile. A crash at any point leaves either
+    the whole article or none of it. A lock across processes keeps the duplicate check and the
+    linking together, so the same story saved twice at once is kept once.
+    """
+    folder = corpus_dir / ADDED_DIR
+    folder.mkdir(parents=True, exist_ok=True)
     stem = "-".join(p for p in (article.date, slugify(article.title)) if p)
-    path = corpus_dir / ADDED_DIR / f"{stem}.md"
-    n = 2
-    while path.exists():
-        path = corpus_dir / ADDED_DIR / f"{stem}-{n}.md"
-        n += 1
-    write_atomically(path, render(article))
+    with FileLock(folder / ".save.lock", timeout=60):
+        duplicate = duplicate_of(corpus_dir, article)
+        if duplicate:
+            raise Duplicate(f"The corpus already has this article, as {duplicate}.")
+        tmp = _complete_temporary(folder, render(article), ".md")
+        try:
+            for n in itertools.count(1):
+                path = folder / (f"{stem}.md" if n == 1 else f"{stem}-{n}.md")
+                try:
+                    os.link(tmp, path)
+                    break
+                except FileExistsError:
+                    continue
+        finally:
+            tmp.unlink(missing_ok=True)
+        _sync_folder(folder)
     return path
 
 
@@ -154,8 +172,8 @@ def from_upload(file_name: str, data: bytes) -> Article:
     return from_html(text) if suffix in (".html", ".htm") else from_text(text)
 
 
-def from_url(url: str, client: httpx.Client | None = None) -> Article:
-    page = fetch(url, client)
+def from_url(url: str, policy: FetchPolicy) -> Article:
+    page = fetch(url, policy)
     text = decode(page.body, page.url)
     if page.content_type in HTML_TYPES:
         return from_html(text, page.url)
@@ -164,26 +182,38 @@ def from_url(url: str, client: httpx.Client | None = None) -> Article:
     raise IngestError(f"{page.url} is a feed or XML, not an article page.")
 
 
-def resolve(corpus_dir: Path, articles: list[Article], name: str) -> Article:
-    """An article by id, by file name, by its number in /sources, or by a unique piece of its title."""
+def newest_first(articles: list[Article]) -> list[Article]:
+    """The one order articles are numbered in: /sources, `kabar sources`, `/remove 3`, `kabar remove 3`."""
+    return sorted(articles, key=lambda a: (a.date or "", a.title, a.id), reverse=True)
+
+
+def resolve(articles: list[Article], name: str) -> Article:
+    """An article by id, by file name, by its number in `newest_first` order, or by a unique piece of its title."""
     name = name.strip()
-    if name.isdigit() and 1 <= int(name) <= len(articles):
-        return articles[int(name) - 1]
-    exact = [a for a in articles if name in (a.id, Path(a.id).name, Path(a.id).stem)]
+    ordered = newest_first(articles)
+    if name.isdigit() and 1 <= int(name) <= len(ordered):
+        return ordered[int(name) - 1]
+    exact = [a for a in ordered if name in (a.id, Path(a.id).name, Path(a.id).stem)]
     if exact:
         return exact[0]
-    matches = [a for a in articles if name.lower() in a.title.lower()]
+    matches = [a for a in ordered if name.lower() in a.title.lower()]
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise IngestError(f"No article matches {name!r}; see /sources or `kabar index`.")
+        raise IngestError(f"No article matches {name!r}; see /sources or `kabar sources`.")
     raise IngestError(f"{len(matches)} articles match {name!r}; be more precise (e.g. the file name).")
 
 
 def remove(corpus_dir: Path, article: Article) -> Path:
-    """Delete the article's file; only ever inside the corpus folder."""
+    """Move the article's file to the corpus's trash folder (hidden, so never indexed); returns where
+    it went. Only files inside the corpus folder are touched."""
+    root = corpus_dir.resolve()
     path = (corpus_dir / article.id).resolve()
-    if not path.is_relative_to(corpus_dir.resolve()) or not path.is_file():
+    if not path.is_relative_to(root) or not path.is_file() or path.is_relative_to(root / TRASH_DIR):
         raise IngestError(f"{article.id} is not a file in the corpus.")
-    path.unlink()
-    return path
+    trash = root / TRASH_DIR / time.strftime("%Y%m%dT%H%M%S")
+    trash.mkdir(parents=True, exist_ok=True)
+    target = trash / path.relative_to(root).as_posix().replace("/", "__")
+    os.replace(path, target)
+    _sync_folder(path.parent)
+    return target

@@ -14,8 +14,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import trafilatura
-
 from index.clean import clean, outlet_name, parse_indonesian_date
 from index.models import Article
 
@@ -88,7 +86,10 @@ def decode(data: bytes, name: str = "") -> str:
     if not data.strip():
         raise BadArticle("empty file")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = data.decode("utf-16")
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as error:  # e.g. an odd number of bytes: a cut-off file
+            raise BadArticle(f"broken UTF-16 ({error.reason} at byte {error.start})") from None
     elif b"\x00" in data:
         raise BadArticle("binary file (NUL bytes)")
     else:
@@ -131,7 +132,12 @@ def split_front_matter(raw: str) -> tuple[dict[str, str], str]:
 
 def extract_html(html: str) -> tuple[str, dict[str, str]]:
     """Main text and metadata of an HTML page (menus, scripts and comments dropped)."""
-    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=False)
+    import trafilatura  # ~0.5 s to import; only pages need it, questions never do
+
+    try:
+        doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=False)
+    except Exception as error:  # a parser failure on one odd page must not stop a refresh or a feed poll
+        raise BadArticle(f"the page could not be parsed ({type(error).__name__})") from error
     if doc is None or not (doc.text or "").strip():
         raise BadArticle("no article text found in HTML")
     meta = {

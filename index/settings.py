@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.fetch import FetchPolicy
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BUNDLED = "bundled"
 
@@ -34,8 +36,12 @@ class Settings(BaseSettings):
     feed_interval: float = Field(30.0, gt=0, description="minutes between feed polls")
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
-    webhook_listen: str = "0.0.0.0"
+    webhook_listen: str = "127.0.0.1"  # behind a reverse proxy; "0.0.0.0" only where Telegram reaches it directly
     webhook_port: int = 8443
+    # Links fetched for /add and from feed entries reach public addresses on these ports only, unless
+    # allowed here: "*", networks ("10.0.0.0/8") or one address:port ("10.1.2.3:8080") for an intranet site.
+    fetch_allow_private: Annotated[tuple[str, ...], NoDecode] = ()
+    fetch_ports: Annotated[tuple[str, ...], NoDecode] = ("80", "443")
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -44,12 +50,22 @@ class Settings(BaseSettings):
             return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
         return value
 
-    @field_validator("feeds", mode="before")
+    @field_validator("feeds", "fetch_allow_private", "fetch_ports", mode="before")
     @classmethod
-    def _split_urls(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("fetch_ports")
+    @classmethod
+    def _check_fetch(cls, value: tuple[str, ...], info) -> tuple[str, ...]:
+        FetchPolicy.parse(info.data.get("fetch_allow_private", ()), value)  # a clear error at start
+        return value
+
+    @property
+    def fetch_policy(self) -> FetchPolicy:
+        return FetchPolicy.parse(self.fetch_allow_private, self.fetch_ports)
 
     @property
     def feeds_state(self) -> Path:

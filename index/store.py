@@ -135,41 +135,49 @@ def write_snapshot(
     version = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     tmp = index_dir / f".tmp-{version}"
     tmp.mkdir()
-    meta = {
-        "format": FORMAT,
-        "version": version,
-        "model": model,
-        "dim": int(matrix.shape[1]) if matrix.ndim == 2 else 0,
-        "articles": len(articles),
-        "passages": len(passages),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        **(extra or {}),
-    }
-    _write_sqlite(tmp / "store.sqlite", meta, articles, passages)
-    say("metadata written")
-    vectors.save(vectors.build(matrix), tmp / "vectors.faiss")
-    if sentences is not None:
-        dim = matrix.shape[1] if matrix.ndim == 2 else 0
-        counts = np.array([0] + [len(s) for s in sentences], dtype=np.int64)
-        np.save(tmp / "sentence_starts.npy", np.cumsum(counts))
-        parts = [np.asarray(s, np.float16).reshape(-1, dim) for s in sentences]
-        np.save(tmp / "sentences.npy", np.concatenate(parts or [np.zeros((0, dim))]).astype(np.float16))
-    say("vectors written")
-    keyword.save(keyword.build([p.embed_text for p in passages] or [""]), tmp / "bm25")
-    (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
-    _fsync_tree(tmp)
-    say("snapshot written")
     final = index_dir / f"snap-{version}"
-    os.rename(tmp, final)
-    say("snapshot renamed")
     pointer = index_dir / f".{CURRENT}.{version}"
-    pointer.write_text(final.name)
-    with open(pointer, "rb") as handle:
-        os.fsync(handle.fileno())
-    say("pointer written")
-    os.replace(pointer, index_dir / CURRENT)
-    _fsync_dir(index_dir)
-    say("pointer swapped")
+    try:
+        meta = {
+            "format": FORMAT,
+            "version": version,
+            "model": model,
+            "dim": int(matrix.shape[1]) if matrix.ndim == 2 else 0,
+            "articles": len(articles),
+            "passages": len(passages),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            **(extra or {}),
+        }
+        _write_sqlite(tmp / "store.sqlite", meta, articles, passages)
+        say("metadata written")
+        vectors.save(vectors.build(matrix), tmp / "vectors.faiss")
+        if sentences is not None:
+            dim = matrix.shape[1] if matrix.ndim == 2 else 0
+            counts = np.array([0] + [len(s) for s in sentences], dtype=np.int64)
+            np.save(tmp / "sentence_starts.npy", np.cumsum(counts))
+            parts = [np.asarray(s, np.float16).reshape(-1, dim) for s in sentences]
+            np.save(tmp / "sentences.npy", np.concatenate(parts or [np.zeros((0, dim))]).astype(np.float16))
+        say("vectors written")
+        keyword.save(keyword.build([p.embed_text for p in passages] or [""]), tmp / "bm25")
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
+        _fsync_tree(tmp)
+        say("snapshot written")
+        os.rename(tmp, final)
+        say("snapshot renamed")
+        pointer.write_text(final.name)
+        with open(pointer, "rb") as handle:
+            os.fsync(handle.fileno())
+        say("pointer written")
+        os.replace(pointer, index_dir / CURRENT)
+        _fsync_dir(index_dir)
+        say("pointer swapped")
+    except BaseException:  # a full disk, an error, an interrupt: leave nothing half-written behind
+        if (index_dir / CURRENT).exists() and current_version(index_dir) == final.name:
+            raise  # the new snapshot is already current and complete; only the last steps failed
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(final, ignore_errors=True)
+        pointer.unlink(missing_ok=True)
+        raise
     _collect_garbage(index_dir, keep=final.name)
     return version
 

@@ -87,11 +87,12 @@ def bot_outbox() -> list[dict]:
 
 
 @pytest.fixture
-def run_bot(bot_engine, bot_outbox):
+def run_bot(bot_engine, bot_outbox, tmp_path_factory):
     """``async with run_bot(server, engine=None, **settings) as app``: the real Kabar Application
     (``bot.app.build_application``) started the way ``run_polling`` starts it, polling ``server``.
 
-    On exit it stops cleanly and checks what the bot sent while it ran: every message is
+    The bot keeps its state (persistence) in a fresh data dir per run, or in ``data_dir=`` when a test
+    restarts the bot on the same state. On exit it stops cleanly and checks what the bot sent while it ran: every message is
     valid Telegram HTML within 4096 characters, and every callback and inline query was answered.
     """
     import contextlib
@@ -104,7 +105,9 @@ def run_bot(bot_engine, bot_outbox):
     @contextlib.asynccontextmanager
     async def run(server, engine=None, **settings):
         engine = engine or bot_engine
-        settings = engine.settings.model_copy(update={"telegram_base_url": server.base_url, **settings})
+        state = {"data_dir": tmp_path_factory.mktemp("bot-state")}  # the bot's own state: per run unless given
+        update = {"telegram_base_url": server.base_url, **state, **settings}
+        settings = engine.settings.model_copy(update=update)
         app = build_application(settings, engine, server.token)
         first_call = len(server.calls())
         await app.initialize()

@@ -37,10 +37,13 @@ def engine(bundled_embedder, bot_engine, tmp_path) -> Engine:
     return Engine.open(settings, bundled_embedder)
 
 
+OPEN_FETCH = {"fetch_allow_private": ("*",), "fetch_ports": ("*",)}  # the loopback news site is "intranet"
+
+
 @pytest.fixture
 def admin_bot(server, run_bot, engine):
     """``async with admin_bot():`` the bot on the private engine, with ADMIN as its only admin."""
-    return lambda: run_bot(server, engine=engine, admin_ids=frozenset({ADMIN}))
+    return lambda **settings: run_bot(server, engine=engine, admin_ids=frozenset({ADMIN}), **{**OPEN_FETCH, **settings})
 
 
 @pytest.fixture
@@ -51,11 +54,11 @@ def site():
 
 def added_files(engine: Engine) -> list[str]:
     folder = engine.settings.corpus_dir / "added"
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) if folder.exists() else []
 
 
 def refusals(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "bot.handlers" and "refused" in r.getMessage()]
+    return [r.getMessage() for r in caplog.records if r.name == "bot.admin" and "refused" in r.getMessage()]
 
 
 # --- uploads ---------------------------------------------------------------------------------
@@ -226,7 +229,7 @@ async def test_remove_asks_for_confirmation_then_deletes_and_reindexes(server, a
         await settle(server)
 
     assert plain(not_found) == t(
-        "id", "remove_not_found", error="No article matches 'rendang'; see /sources or `kabar index`."
+        "id", "remove_not_found", error="No article matches 'rendang'; see /sources or `kabar sources`."
     )
     assert plain(confirm) == (
         "Hapus artikel ini dari korpus dan indeks?\n"

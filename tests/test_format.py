@@ -11,8 +11,20 @@ import re
 
 import pytest
 
-from bot.format import LIMIT, Block, answer_blocks, article_blocks, pack, passage_blocks, size, split_text, to_plain
-from bot.handlers import ARTICLE_PARTS, article_parts
+from bot.format import (
+    ARTICLE_PARTS,
+    LIMIT,
+    Block,
+    answer_blocks,
+    article_blocks,
+    article_parts,
+    pack,
+    passage_blocks,
+    size,
+    split_text,
+    to_plain,
+)
+from bot.texts import t
 from index.models import Answer, Article, Hit, Passage
 
 # Telegram's HTML parse mode: these tags, nothing else (tg-emoji needs a custom emoji id; we never send it).
@@ -201,7 +213,7 @@ def test_to_plain_drops_tags_and_unescapes() -> None:
 def test_article_button_cuts_a_huge_article_and_says_so() -> None:
     huge = article("\n\n".join("Paragraf panjang sekali. " * 40 for _ in range(200)))
     huge = Article(**{**huge.__dict__, "url": "https://example.org/a?x=1&y=2"})
-    parts = article_parts(huge, "id")
+    parts = article_parts(huge, t("id", "article_cut"))
     assert ARTICLE_PARTS <= len(parts) <= ARTICLE_PARTS + 1
     assert all(message_problems(p) == [] for p in parts)
     assert "dipotong" in parts[-1] and "https://example.org/a?x=1&amp;y=2" in parts[-1]
