@@ -154,7 +154,9 @@ def from_html(html: str, url: str = "") -> Article:
     try:
         text, meta = extract_html(html)
     except BadArticle as exc:
-        raise IngestError(f"No article text found{f' at {url}' if url else ''}.") from exc
+        where = f" at {url}" if url else ""
+        why = "" if str(exc) == "no article text found in HTML" else f" ({exc})"
+        raise IngestError(f"No article text found{where}{why}.") from exc
     if url:
         meta.setdefault("url", url)
     return from_text(text, meta)

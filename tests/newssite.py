@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -50,7 +51,8 @@ def page(title: str, paragraphs: list[str], date: str = "2024-07-01", human_date
 
 
 class NewsSite:
-    """Serves /berita/<slug>, /redirect/<n>, /huge, /pdf, /rss.xml, /broken-feed on 127.0.0.1."""
+    """Serves /berita/<slug>, /redirect/<n>, /huge, /drip, /pdf, /rss.xml, /broken-feed and any
+    `redirects` on 127.0.0.1; feed items are paths on the site or whole URLs."""
 
     def __init__(self) -> None:
         self.pages: dict[str, tuple[str, str]] = {  # path → (content type, body)
@@ -67,6 +69,8 @@ class NewsSite:
             "/empty": ("text/html", "<html><body><nav>Menu</nav></body></html>"),
         }
         self.hits: list[str] = []
+        self.hosts: list[str] = []  # the Host header of each request
+        self.redirects: dict[str, str] = {}  # path → Location (any URL)
         self.fail: set[str] = set()
         site = self
 
@@ -76,8 +80,24 @@ class NewsSite:
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 site.hits.append(self.path)
+                site.hosts.append(self.headers.get("Host", ""))
                 if self.path in site.fail:
                     self.send_error(500)
+                elif self.path in site.redirects:
+                    self.send_response(302)
+                    self.send_header("Location", site.redirects[self.path])
+                    self.end_headers()
+                elif self.path == "/drip":  # a byte now and then, for ever: only a deadline ends it
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.end_headers()
+                    try:
+                        for _ in range(600):
+                            self.wfile.write(b"<")
+                            self.wfile.flush()
+                            time.sleep(0.1)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
                 elif self.path.startswith("/redirect/"):
                     n = int(self.path.rsplit("/", 1)[1])
                     target = "/berita/kim-pabrik-amunisi" if n <= 1 else f"/redirect/{n - 1}"
@@ -116,9 +136,9 @@ class NewsSite:
 
     def rss(self) -> str:
         items = "".join(
-            f"<item><title>{path.rsplit('/', 1)[1]}</title><link>{self.url}{path}</link>"
-            f"<guid>{self.url}{path}</guid><pubDate>Mon, 01 Jul 2024 03:00:00 GMT</pubDate></item>"
-            for path in self.feed_items
+            f"<item><title>{link.rsplit('/', 1)[1]}</title><link>{link}</link>"
+            f"<guid>{link}</guid><pubDate>Mon, 01 Jul 2024 03:00:00 GMT</pubDate></item>"
+            for link in (p if p.startswith("http") else self.url + p for p in self.feed_items)
         )
         return (
             '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Berita</title>'
