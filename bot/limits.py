@@ -40,9 +40,10 @@ def _take(buckets: dict[int, Bucket], user_id: int, now: float) -> Bucket | None
     bucket = buckets.setdefault(user_id, Bucket(BURST, now))
     bucket.tokens = min(BURST, bucket.tokens + (now - bucket.stamp) * PER_SECOND)
     bucket.stamp = now
+    if bucket.tokens >= BURST / 2:
+        bucket.told = False  # the flood is over: a new one is told again
     if bucket.tokens >= 1:
         bucket.tokens -= 1
-        bucket.told = False
         return None
     return bucket
 
@@ -56,13 +57,11 @@ async def rate_limit(update: Update, context: Context) -> None:
     bucket = _take(context.bot_data.setdefault("limits", {}), user.id, time.monotonic())
     if bucket is None:
         return
-    text = t(lang(update), "slow_down")
     if not bucket.told:
-        with contextlib.suppress(TelegramError):  # the refusal is a courtesy; never fail over it
-            await update.message.reply_text(text, do_quote=True, allow_sending_without_reply=True)
-    if not bucket.told:
+        bucket.told = True  # before awaiting: the flood's other messages are handled meanwhile
         log.warning("user %s is over the rate limit", user.id)
-    bucket.told = True
+        with contextlib.suppress(TelegramError):  # the refusal is a courtesy; never fail over it
+            await update.message.reply_text(t(lang(update), "slow_down"), do_quote=True)
     raise ApplicationHandlerStop
 
 

@@ -92,8 +92,9 @@ def run_bot(bot_engine, bot_outbox, tmp_path_factory):
     (``bot.app.build_application``) started the way ``run_polling`` starts it, polling ``server``.
 
     The bot keeps its state (persistence) in a fresh data dir per run, or in ``data_dir=`` when a test
-    restarts the bot on the same state. On exit it stops cleanly and checks what the bot sent while it ran: every message is
-    valid Telegram HTML within 4096 characters, and every callback and inline query was answered.
+    restarts the bot on the same state. On exit it stops cleanly and checks what the bot sent while it
+    ran: every message is valid Telegram HTML within 4096 characters, and every callback and inline
+    query was answered.
     """
     import contextlib
     import datetime as dtm
@@ -160,3 +161,16 @@ def engine_questions(bot_engine, monkeypatch) -> list[str]:
 
     monkeypatch.setattr(bot_engine, "ask", spy)
     return seen
+
+
+@pytest.fixture
+def fresh_engine(bundled_embedder, bot_engine, tmp_path):
+    """A private Engine (a copy of the shared corpus and index) that a test may refresh."""
+    import shutil
+
+    from index.engine import Engine
+
+    shutil.copytree(bot_engine.settings.corpus_dir, tmp_path / "corpus")
+    shutil.copytree(bot_engine.settings.index_dir, tmp_path / "data" / "index")
+    settings = bot_engine.settings.model_copy(update={"corpus_dir": tmp_path / "corpus", "data_dir": tmp_path / "data"})
+    return Engine.open(settings, bundled_embedder)

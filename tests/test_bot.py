@@ -9,7 +9,6 @@ within 4096 characters and that every callback and inline query got an answer.
 from __future__ import annotations
 
 import asyncio
-import shutil
 
 import pytest
 from botapi import DEFAULT_GROUP_ID, DEFAULT_USER_ID, BotAPIServer, Call
@@ -338,15 +337,6 @@ async def test_short_reply_to_an_answer_is_a_follow_up(server, run_bot, engine_q
 
 
 # --- admin -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def fresh_engine(bundled_embedder, bot_engine, tmp_path):
-    """A private Engine (a copy of the shared corpus and index) that a test may refresh."""
-    shutil.copytree(bot_engine.settings.corpus_dir, tmp_path / "corpus")
-    shutil.copytree(bot_engine.settings.index_dir, tmp_path / "data" / "index")
-    settings = bot_engine.settings.model_copy(update={"corpus_dir": tmp_path / "corpus", "data_dir": tmp_path / "data"})
-    return Engine.open(settings, bundled_embedder)
 
 
 NEW_ARTICLE = """---

@@ -6,7 +6,6 @@ confirmation button; everyone else refused. Each test works on a private copy of
 from __future__ import annotations
 
 import asyncio
-import shutil
 import threading
 
 import pytest
@@ -29,12 +28,9 @@ pytestmark = pytest.mark.usefixtures("_ptb_timedelta")  # conftest.py
 
 
 @pytest.fixture
-def engine(bundled_embedder, bot_engine, tmp_path) -> Engine:
-    """A private Engine (a copy of the shared corpus and index) that a test may add to and remove from."""
-    shutil.copytree(bot_engine.settings.corpus_dir, tmp_path / "corpus")
-    shutil.copytree(bot_engine.settings.index_dir, tmp_path / "data" / "index")
-    settings = bot_engine.settings.model_copy(update={"corpus_dir": tmp_path / "corpus", "data_dir": tmp_path / "data"})
-    return Engine.open(settings, bundled_embedder)
+def engine(fresh_engine) -> Engine:
+    """A private Engine (conftest's fresh_engine) that a test may add to and remove from."""
+    return fresh_engine
 
 
 OPEN_FETCH = {"fetch_allow_private": ("*",), "fetch_ports": ("*",)}  # the loopback news site is "intranet"

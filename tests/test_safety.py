@@ -139,7 +139,9 @@ def test_an_odd_length_utf16_file_is_skipped_with_its_reason_and_the_refresh_goe
 
 
 def test_kill_9_during_kabar_add_never_leaves_half_an_article(tmp_path):
-    body = "\n\n".join(f"Paragraf {i}: Kim Jong Un dan Vladimir Putin bertemu lagi di Vladivostok." for i in range(20000))
+    body = "\n\n".join(
+        f"Paragraf {i}: Kim Jong Un dan Vladimir Putin bertemu lagi di Vladivostok." for i in range(20000)
+    )
     text = f"Berita Panjang Sekali\n\n{body}\n\nKalimat terakhir artikel ini."
     env = {k: v for k, v in os.environ.items() if not k.startswith("KABAR_")}
     env.update(KABAR_CORPUS_DIR=str(tmp_path / "corpus"), KABAR_DATA_DIR=str(tmp_path / "data"))
