@@ -193,9 +193,9 @@ async def _post_init(app: Application) -> None:
                 break
 
 
-async def _watch_index(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _watch_index(context: Context) -> None:
     """Pick up an index refreshed by `kabar index` in another process."""
-    engine: Engine = context.bot_data["engine"]
+    engine = context.engine
     current = engine.snapshot.path.name if engine.snapshot else None
     if store.current_version(engine.settings.index_dir) in (None, current):
         return  # the usual case, decided on the loop: a worker thread may be busy with questions

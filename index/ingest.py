@@ -20,6 +20,7 @@ from index.fetch import Fetched, FetchError, FetchPolicy
 from index.fetch import fetch as guarded_fetch
 from index.loader import MAX_BYTES, SUFFIXES, BadArticle, decode, extract_html, load_corpus, parse_article
 from index.models import Article
+from index.store import fsync_dir
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 TEXT_TYPES = ("text/plain", "text/markdown")
@@ -68,7 +69,7 @@ def write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _complete_temporary(path.parent, text, path.suffix)
     os.replace(tmp, path)
-    _sync_folder(path.parent)
+    fsync_dir(path.parent)
 
 
 def _complete_temporary(folder: Path, text: str, suffix: str) -> Path:
@@ -83,15 +84,6 @@ def _complete_temporary(folder: Path, text: str, suffix: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return Path(tmp)
-
-
-def _sync_folder(folder: Path) -> None:
-    """A new or renamed file's name survives a crash only once its folder is synced."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class Duplicate(IngestError):
@@ -138,7 +130,7 @@ def save(corpus_dir: Path, article: Article) -> Path:
                     continue
         finally:
             tmp.unlink(missing_ok=True)
-        _sync_folder(folder)
+        fsync_dir(folder)
     return path
 
 
@@ -217,5 +209,5 @@ def remove(corpus_dir: Path, article: Article) -> Path:
     trash.mkdir(parents=True, exist_ok=True)
     target = trash / path.relative_to(root).as_posix().replace("/", "__")
     os.replace(path, target)
-    _sync_folder(path.parent)
+    fsync_dir(path.parent)
     return target

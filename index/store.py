@@ -83,10 +83,11 @@ def _fsync_tree(root: Path) -> None:
         if path.is_file():
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
-    _fsync_dir(root)
+    fsync_dir(root)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """A new or renamed file's name survives a crash only once its folder is synced."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -169,7 +170,7 @@ def write_snapshot(
             os.fsync(handle.fileno())
         say("pointer written")
         os.replace(pointer, index_dir / CURRENT)
-        _fsync_dir(index_dir)
+        fsync_dir(index_dir)
         say("pointer swapped")
     except BaseException:  # a full disk, an error, an interrupt: leave nothing half-written behind
         if (index_dir / CURRENT).exists() and current_version(index_dir) == final.name:

@@ -60,6 +60,27 @@ def test_checker_scores_agree_across_runtimes(model_dir, tmp_path):
         assert gap < 0.01, q
 
 
+def test_the_light_tokenizer_gives_the_same_ids_as_transformers_and_falls_back_outside_latin(model_dir):
+    from index import checker, checker_onnx
+
+    light = checker_onnx.PairTokenizer(model_dir, model_dir.parent)
+    reference = load_checker(model_dir).tokenizer
+    sentences = [
+        line
+        for path in sorted((PROJECT_DIR / "corpus").glob("*.txt"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    odd = ["金正恩想要什么？", "Ｆｕｌｌｗｉｄｔｈ km² ﬁ “quotes” — 5½ € <mask>", "Ким Чен Ын", "  spaces\tand tabs  "]
+    for question in QUESTIONS[::7] + odd:
+        for batch in (sentences[i : i + 12] for i in range(0, len(sentences), 12)):
+            ids, mask = light.encode(question, batch)
+            expected = checker.encode_pairs(reference, [question] * len(batch), batch)
+            assert ids.tolist() == expected["input_ids"].tolist(), question
+            assert mask.tolist() == expected["attention_mask"].tolist()
+    assert light._full is not None  # the non-Latin questions took the full tokenizer
+
+
 def test_kabar_ask_loads_no_torch(tmp_path, model_dir):
     data = tmp_path / "data"
     (data / "models").mkdir(parents=True)
