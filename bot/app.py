@@ -248,6 +248,17 @@ def _persistence(settings: Settings) -> PicklePersistence:
     )
 
 
+def language_model(settings: Settings):
+    """The language model behind generated answers, if configured; its key is redacted from every log."""
+    if not settings.llm_enabled:
+        return None
+    from index.generate import Writer
+
+    if settings.llm_api_key:
+        RedactToken.install(settings.llm_api_key.get_secret_value())
+    return Writer(settings)
+
+
 async def _post_shutdown(app: Application) -> None:
     app.bot_data["questions"].shutdown(wait=False, cancel_futures=True)
 
@@ -270,7 +281,7 @@ def build_application(settings: Settings, engine: Engine, token: str) -> KabarAp
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
     app = builder.build()
     pool = ThreadPoolExecutor(QUESTION_THREADS, thread_name_prefix="kabar-question")
-    app.bot_data.update(engine=engine, settings=settings, questions=pool)
+    app.bot_data.update(engine=engine, settings=settings, questions=pool, writer=language_model(settings))
 
     app.add_handler(TypeHandler(Update, limits.rate_limit), group=-1)
     # New messages only: edited messages and channel posts match nothing and get silence.

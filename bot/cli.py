@@ -16,6 +16,7 @@ from bot.eval_cli import eval_command
 from index.models import Answer
 from index.settings import get_settings
 
+log = logging.getLogger("kabar")
 app = typer.Typer(help="Kabar answers questions from news articles, with citations.", no_args_is_help=True)
 
 
@@ -54,8 +55,8 @@ def display_path(path: str) -> str:
 
 
 def answer_json(answer: Answer) -> dict:
-    """The `--json` contract: question, found, answer, confidence, closest_article, language,
-    passages[text,title,outlet,date,path,score]."""
+    """The `--json` contract: question, found, answer (what was shown), confidence, closest_article,
+    language, generated, prompt_version, passages[text,title,outlet,date,path,score]."""
     return {
         "question": answer.question,
         "found": answer.found,
@@ -63,6 +64,8 @@ def answer_json(answer: Answer) -> dict:
         "confidence": round(answer.confidence, 4),
         "closest_article": answer.closest,
         "language": answer.language,
+        "generated": answer.generated,
+        "prompt_version": answer.prompt_version or None,
         "passages": [
             {
                 "text": hit.passage.text,
@@ -143,10 +146,16 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per question.")] = False,
     k: Annotated[int, typer.Option("-k", help="How many passages to cite.")] = 0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    no_llm: Annotated[bool, typer.Option("--no-llm", help="Quote the articles even if a model is configured.")] = False,
 ) -> None:
     """Answer a question from the indexed articles, with citations."""
     _setup_logging(verbose)
     settings = get_settings()
+    writer = None
+    if settings.llm_enabled and not no_llm:
+        from bot.app import language_model
+
+        writer = language_model(settings)
     questions = (line.strip() for line in sys.stdin) if question == "-" else iter([question])
     engine = None
     for q in questions:
@@ -159,10 +168,28 @@ def ask(
             q = q[: settings.max_question_chars]
         engine = engine or _open_engine()
         result = engine.ask(q, k=k or settings.top_k)
+        if writer and result.found:
+            result = _written(writer, q, result)
         if as_json:
             typer.echo(json.dumps(answer_json(result), ensure_ascii=False))
         else:
             typer.echo(answer_text(result) + ("\n" if question == "-" else ""))
+
+
+def _written(writer, question: str, answer: Answer) -> Answer:
+    """The model's answer when it passes the citation check; the quoted one on any failure."""
+    import openai
+
+    from index.generate import shown
+
+    try:
+        written = writer.write(question, answer, len(answer.hits))
+    except openai.OpenAIError as exc:
+        log.warning("the language model failed (%s); quoting the articles", type(exc).__name__)
+        return answer
+    if written.verdict != "ok":
+        log.info("the language model's reply was not used: %s", written.verdict)
+    return shown(answer, written)
 
 
 def _refresh_after_change() -> None:

@@ -9,6 +9,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.texts import lang_of
 from index.engine import Engine
+from index.generate import Writer
 from index.settings import Settings
 
 
@@ -22,6 +23,11 @@ class Context(CallbackContext[ExtBot, dict, dict, dict]):
     @property
     def settings(self) -> Settings:
         return self.bot_data["settings"]
+
+    @property
+    def writer(self) -> Writer | None:
+        """The language model that words answers, when KABAR_LLM_* configure one."""
+        return self.bot_data.get("writer")
 
     @property
     def questions(self) -> ThreadPoolExecutor:

@@ -46,11 +46,13 @@ def citation(article: Article) -> str:
     return " · ".join(p for p in (article.outlet, article.date, article.title) if p)
 
 
-def passage_blocks(hits: list[Hit]) -> list[Block]:
+def passage_blocks(hits: list[Hit], numbered: bool = False) -> list[Block]:
+    """Each passage quoted, then its citation; numbered [1], [2]… under a generated answer, which cites them so."""
     blocks = []
-    for hit in hits:
+    for n, hit in enumerate(hits, 1):
         quote = "blockquote expandable" if len(hit.passage.text) > COLLAPSE else "blockquote"
-        blocks += [Block(hit.passage.text, quote), Block(citation(hit.article), "i")]
+        source = f"[{n}] {citation(hit.article)}" if numbered else citation(hit.article)
+        blocks += [Block(hit.passage.text, quote), Block(source, "i")]
     return blocks
 
 
@@ -62,7 +64,7 @@ def answer_blocks(
     if not answer.found:
         extra = [Block(closest, "i")] if closest else []
         return [Block(not_found or answer.text), *extra] + ([Block(hint)] if hint else [])
-    return [Block(answer.text, "b"), *passage_blocks(answer.hits[:passages])]
+    return [Block(answer.text, "b"), *passage_blocks(answer.hits[:passages], numbered=answer.generated)]
 
 
 def article_blocks(article: Article) -> list[Block]:

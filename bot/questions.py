@@ -27,6 +27,7 @@ from telegram.error import TelegramError
 
 from bot.context import Context, lang
 from bot.format import LIMIT, Block, answer_blocks, article_parts, citation, pack, passage_blocks
+from bot.generated import reply_generated
 from bot.limits import one_at_a_time
 from bot.sending import NO_PREVIEW, reply, reply_blocks
 from bot.texts import EXAMPLES, t
@@ -119,8 +120,18 @@ async def answer_question(update: Update, context: Context, question: str, comma
         answer = await ask(context, question, HITS)
     language = reply_language(answer, language)
     shown = settings.top_k
-    markup = answer_keyboard(question, answer, shown, language) if answer.found else None
-    for sent in await reply_blocks(message, notes + not_found_or_answer(answer, shown, language), markup):
+
+    def blocks_of(shown_answer: Answer) -> list[Block]:
+        return notes + not_found_or_answer(shown_answer, shown, language)
+
+    def markup_of(shown_answer: Answer):
+        return answer_keyboard(question, shown_answer, shown, language) if shown_answer.found else None
+
+    if context.writer is not None and answer.found:  # a refused question never reaches the model
+        sent_messages = await reply_generated(update, context, question, answer, blocks_of, markup_of)
+    else:
+        sent_messages = await reply_blocks(message, blocks_of(answer), markup_of(answer))
+    for sent in sent_messages:
         asked[sent.message_id] = question
     for old in list(asked)[: max(0, len(asked) - ASKED_PER_CHAT)]:
         del asked[old]

@@ -56,3 +56,5 @@ class Answer:
     language: str = "id"  # of the question: "en" or "id"; Kabar's own words follow it
     closest: str = ""  # when not found: the title of the one article on the question's topic, if any
     sentences: tuple = ()  # the checked sentences behind the answer (index.answer.Candidate), best first
+    generated: bool = False  # `text` was written by a language model (index/generate.py), checked for citations
+    prompt_version: str = ""  # the prompt that wrote it, when generated

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     webhook_port: int = 8443
     # Links fetched for /add and from feed entries reach public addresses on these ports only, unless
     # allowed here: "*", networks ("10.0.0.0/8") or one address:port ("10.1.2.3:8080") for an intranet site.
+    # Optional answers written by a language model, on any OpenAI-compatible server (index/generate.py).
+    llm_base_url: str | None = None  # e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1 (Ollama)
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None  # a secret: never logged, never in a reply
+    llm_timeout: float = Field(20.0, gt=0, description="seconds before the quoted answer is given instead")
     fetch_allow_private: Annotated[tuple[str, ...], NoDecode] = ()
     fetch_ports: Annotated[tuple[str, ...], NoDecode] = ("80", "443")
 
@@ -62,6 +67,10 @@ class Settings(BaseSettings):
     def _check_fetch(cls, value: tuple[str, ...], info) -> tuple[str, ...]:
         FetchPolicy.parse(info.data.get("fetch_allow_private", ()), value)  # a clear error at start
         return value
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)
 
     @property
     def fetch_policy(self) -> FetchPolicy:
