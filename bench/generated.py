@@ -86,10 +86,11 @@ def main() -> None:
     questions = [q for q in QUESTIONS if engine.ask(q).found][: args.questions]
     rows = asyncio.run(measure(engine, questions, args.word_delay))["rows"]
     used = [r for r in rows if r["generated"]]
-    from index.checker_onnx import PairTokenizer
+    from tokenizers import Tokenizer
+
     from index.convert import ensure_bundled_model
 
-    tokenizer = PairTokenizer(ensure_bundled_model(settings.model_cache_dir), settings.model_cache_dir).full()
+    tokenizer = Tokenizer.from_file(str(ensure_bundled_model(settings.model_cache_dir) / "tokenizer.json"))
     tokens = [len(tokenizer.encode(r["prompt"]).ids) for r in used]
     words = [len(r["prompt"].split()) for r in used]
     reply_tokens = len(tokenizer.encode(REPLY).ids)
