@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime
 from tokenizers import Tokenizer
+from tokenizers.models import Unigram
 
 from index.checker import (
     CORES,
@@ -42,6 +43,7 @@ from index.checker import (
 
 log = logging.getLogger(__name__)
 PAD_ID = 1  # XLM-R's <pad>
+UNK_ID = 3
 LENGTH_GROUPS = 3
 FORMAT = "v2"  # the graph's inputs; a new format means a new file name
 WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
@@ -103,32 +105,68 @@ class PairTokenizer:
     """XLM-R pair encoding, exactly as `tokenizer.json` does it, at a fraction of the start-up cost.
 
     The full 250k-piece Unigram model takes ~0.8 s and ~310 MB to build (with the GIL held), the largest
-    part of a `kabar ask` process. Text whose normalized form is all Latin script can only ever match
-    pieces made of Latin script, so a tokenizer holding just those pieces (~110k) and mapping its ids
-    back finds the same segmentation; it keeps the lowest-scoring piece too, so unknown characters cost
-    the same. Any other text goes to the full tokenizer, built the first time it is needed.
+    part of a `kabar ask` process. Unigram segments each whitespace-separated word on its own, and a word
+    can only match pieces made of its own characters. So a tokenizer of the ~110k Latin-script pieces
+    (plus the lowest-scoring piece, so unknown characters cost the same) segments every Latin word as the
+    full one does, its ids mapped back; a word in another script gets a tiny Unigram model of just the
+    pieces made of its characters, built once per word from the vocabulary (read when first needed).
     """
+
+    SPECIAL = ("<s>", "</s>", "<pad>", "<unk>", "<mask>")  # matched in raw text by the full tokenizer
 
     def __init__(self, encoder_dir: Path, cache_dir: Path):
         self.encoder_dir = encoder_dir
         self.latin, self.ids = _latin_tokenizer(encoder_dir / "tokenizer.json", cache_dir)
         self._full: Tokenizer | None = None
+        self._vocab: tuple[list, dict[str, list[int]], int] | None = None
+        self._words: dict[str, list[int]] = {}
 
     def full(self) -> Tokenizer:
+        """The whole tokenizer: only for text that spells out a special token, or a question too long to pair."""
         if self._full is None:
             self._full = _configured(Tokenizer.from_file(str(self.encoder_dir / "tokenizer.json")))
         return self._full
 
     def encode(self, question: str, sentences: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        pairs = [(question, s) for s in sentences]
-        normalize = self.latin.normalizer.normalize_str
-        if all(in_latin(normalize(text)) for text in (question, *sentences)):
-            encodings, mapping = self.latin.encode_batch(pairs), self.ids
-        else:
-            encodings, mapping = self.full().encode_batch(pairs), None
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        return (mapping[ids] if mapping is not None else ids), mask
+        normalized = [self.latin.normalizer.normalize_str(text) for text in (question, *sentences)]
+        if all(in_latin(text) for text in normalized):
+            encodings = self.latin.encode_batch([(question, s) for s in sentences])
+            return self.ids[np.array([e.ids for e in encodings])], np.array([e.attention_mask for e in encodings])
+        q = self._sequence(normalized[0])
+        if len(q) + 4 > MAX_LENGTH or any(s in t for t in (question, *sentences) for s in self.SPECIAL):
+            encodings = self.full().encode_batch([(question, s) for s in sentences])
+            return np.array([e.ids for e in encodings]), np.array([e.attention_mask for e in encodings])
+        rows = [[0, *q, 2, 2, *self._sequence(text)[: MAX_LENGTH - len(q) - 4], 2] for text in normalized[1:]]
+        width = max(len(r) for r in rows)
+        ids = np.array([r + [PAD_ID] * (width - len(r)) for r in rows], dtype=np.int64)
+        return ids, (ids != PAD_ID).astype(np.int64)
+
+    def _sequence(self, normalized: str) -> list[int]:
+        ids: list[int] = []
+        for word, _ in self.latin.pre_tokenizer.pre_tokenize_str(normalized):
+            if in_latin(word):
+                ids += [int(self.ids[t.id]) for t in self.latin.model.tokenize(word)]
+            else:
+                ids += self._word(word)
+        return ids
+
+    def _word(self, word: str) -> list[int]:
+        if word not in self._words:
+            if self._vocab is None:
+                vocab = json.loads((self.encoder_dir / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
+                by_first: dict[str, list[int]] = {}
+                for i, (piece, _) in enumerate(vocab[4:], 4):  # under its first character after "▁"
+                    by_first.setdefault(piece.lstrip("▁")[:1] or "▁", []).append(i)
+                self._vocab = vocab, by_first, min(range(len(vocab)), key=lambda i: vocab[i][1])
+            vocab, by_first, lowest = self._vocab
+            chars = "".join(set(word))  # a piece fits when stripping the word's characters leaves nothing
+            fits = [i for c in chars for i in by_first.get(c, ()) if not vocab[i][0].strip(chars)]
+            chosen = list(dict.fromkeys([UNK_ID, *fits, lowest]))
+            model = Unigram([(vocab[i][0], vocab[i][1]) for i in chosen], 0, False)
+            if len(self._words) > 10_000:
+                self._words.clear()
+            self._words[word] = [chosen[t.id] for t in model.tokenize(word)]
+        return self._words[word]
 
 
 def _configured(tokenizer: Tokenizer) -> Tokenizer:

@@ -60,7 +60,7 @@ def test_checker_scores_agree_across_runtimes(model_dir, tmp_path):
         assert gap < 0.01, q
 
 
-def test_the_light_tokenizer_gives_the_same_ids_as_transformers_and_falls_back_outside_latin(model_dir):
+def test_the_light_tokenizer_gives_the_same_ids_as_transformers_in_any_script(model_dir):
     from index import checker, checker_onnx
 
     light = checker_onnx.PairTokenizer(model_dir, model_dir.parent)
@@ -71,14 +71,27 @@ def test_the_light_tokenizer_gives_the_same_ids_as_transformers_and_falls_back_o
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
-    odd = ["金正恩想要什么？", "Ｆｕｌｌｗｉｄｔｈ km² ﬁ “quotes” — 5½ € <mask>", "Ким Чен Ын", "  spaces\tand tabs  "]
-    for question in QUESTIONS[::7] + odd:
-        for batch in (sentences[i : i + 12] for i in range(0, len(sentences), 12)):
-            ids, mask = light.encode(question, batch)
-            expected = checker.encode_pairs(reference, [question] * len(batch), batch)
-            assert ids.tolist() == expected["input_ids"].tolist(), question
-            assert mask.tolist() == expected["attention_mask"].tolist()
-    assert light._full is not None  # the non-Latin questions took the full tokenizer
+    sentences += [
+        "Kim Jong Un (bahasa Korea: 김정은; Hanja: 金正恩) memimpin Korea Utara sejak 2011.",
+        "Vladimir Putin (bahasa Rusia: Влади́мир Влади́мирович Пу́тин, [vɫɐˈdʲimʲɪr ˈputʲɪn]) tiba.",
+        "Nama Arabnya ditulis محمد بن سلمان, dan huruf Yunani α, β, γ dipakai di rumus itu.",
+    ]
+
+    def same(questions):
+        for question in questions:
+            for batch in (sentences[i : i + 12] for i in range(0, len(sentences), 12)):
+                ids, mask = light.encode(question, batch)
+                expected = checker.encode_pairs(reference, [question] * len(batch), batch)
+                assert ids.tolist() == expected["input_ids"].tolist(), (question, batch)
+                assert mask.tolist() == expected["attention_mask"].tolist()
+
+    same(
+        QUESTIONS[::7]
+        + ["金正恩想要什么？", "Что хочет Ким?", "Ｆｕｌｌｗｉｄｔｈ km² ﬁ “quotes” — 5½ €", "  tabs\tand  spaces  "]
+    )
+    assert light._full is None  # other scripts took per-word models, not the 310 MB tokenizer
+    same(["Apa arti token <mask> dan <s> di sini?"])  # special tokens spelled out: the full tokenizer
+    assert light._full is not None
 
 
 def test_kabar_ask_loads_no_torch(tmp_path, model_dir):
