@@ -59,7 +59,7 @@ def _counts(report: BuildReport) -> dict[str, int]:
 async def refreshed(context: Context) -> BuildReport | str:
     """Refresh the index (merged with requests already waiting): its report, or why it failed."""
     try:
-        return await asyncio.wrap_future(context.engine.refresh_soon())
+        return await asyncio.shield(asyncio.wrap_future(context.engine.refresh_soon()))
     except Exception as exc:  # the old index stays in place; say why
         log.exception("refresh failed")
         return cut(exc, ERROR_CHARS)
@@ -208,13 +208,14 @@ async def remove_button(update: Update, context: Context) -> None:
     if article is None or removal.article_id in removing:  # done (or under way) after an earlier press
         await query.answer(t(language, "remove_expired"))
         return
-    await query.answer()
     title = removal.title
     if not removal.delete:
+        await query.answer()
         await edit(query, t_html(language, "remove_cancelled", title=title))
         return
-    removing.add(article.id)
+    removing.add(article.id)  # before any await: a double tap finds it
     try:
+        await query.answer()
         await edit(query, t_html(language, "removing", title=title))
         try:
             await asyncio.to_thread(ingest.remove, context.settings.corpus_dir, article)

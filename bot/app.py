@@ -216,7 +216,7 @@ async def _poll_feeds(context: Context) -> None:
             feeds.poll, list(settings.feeds), settings.corpus_dir, settings.feeds_state, settings.fetch_policy
         )
         if report.added:
-            await asyncio.wrap_future(context.engine.refresh_soon())
+            await asyncio.shield(asyncio.wrap_future(context.engine.refresh_soon()))
             log.info("feeds: %d new articles indexed", len(report.added))
     except Exception:
         log.exception("feed poll failed; trying again at the next interval")

@@ -14,7 +14,7 @@ import time
 
 from telegram import Message, Update
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 
 from bot.context import Context
 from bot.format import LIMIT, pack
@@ -54,26 +54,40 @@ def _draft(text: str) -> str:
 async def _stream(
     context: Context, message: Message, question: str, answer: Answer
 ) -> tuple[Written | None, Message | None]:
-    """Stream the model's reply into one draft message; (the verdict or None on failure, the draft)."""
-    chat, draft = message.chat_id, None
-    cited = context.settings.top_k
+    """Stream the model's reply into one draft message; (the verdict or None on failure, the draft).
+
+    The timeout bounds the model only: a Telegram call is never cut short (a cancelled send may still
+    have been delivered, and the answer would then come twice).
+    """
+    chat, draft, shown_text = message.chat_id, None, ""
+    stream = context.writer.stream(question, answer, context.settings.top_k)
+    deadline = asyncio.get_running_loop().time() + context.settings.llm_timeout
     try:
-        async with asyncio.timeout(context.settings.llm_timeout):
-            async for part in context.writer.stream(question, answer, cited):
-                if isinstance(part, Written):
-                    return part, draft
-                if _wait(context, message.chat_id) > 0 or not part.strip():
-                    continue
-                if draft is None:
-                    draft = await message.reply_text(
-                        _draft(part), parse_mode=ParseMode.HTML, do_quote=True, allow_sending_without_reply=True
-                    )
-                else:
-                    await draft.edit_text(_draft(part), parse_mode=ParseMode.HTML)
-                _edited(context, chat)
+        while True:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    part = await anext(stream)
+            except StopAsyncIteration:
+                return None, draft
+            if isinstance(part, Written):
+                return part, draft
+            text = _draft(part.rstrip())
+            if _wait(context, chat) > 0 or not text or text == shown_text:
+                continue  # too soon for this chat, or nothing new to show
+            if draft is None:
+                draft = await message.reply_text(
+                    text, parse_mode=ParseMode.HTML, do_quote=True, allow_sending_without_reply=True
+                )
+            else:
+                with contextlib.suppress(BadRequest):  # "message is not modified": the draft stands
+                    await draft.edit_text(text, parse_mode=ParseMode.HTML)
+            shown_text = text
+            _edited(context, chat)
     except Exception as exc:  # noqa: BLE001 (a timeout, an HTTP error, a dropped stream: quote instead)
         log.warning("the language model failed (%s); quoting the articles", type(exc).__name__)
-    return None, draft
+        return None, draft
+    finally:
+        await stream.aclose()
 
 
 async def reply_generated(

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 LAYERS = 12
 FROZEN = 6  # the lower layers stay as the bundled encoder has them (shared, not shipped)
 CORES = max(1, os.cpu_count() or 1)
-MAX_LENGTH = 128  # question + sentence tokens; longer sentences are cut at the end
+MAX_LENGTH = 128  # question + sentence tokens; a longer sentence is cut at its end (a very long question too)
 WEIGHTS = Path(__file__).resolve().parent / "weights" / "checker.safetensors"
 META = WEIGHTS.with_suffix(".json")
 FIX = "reinstall Kabar or run `python -m bench.train_checker` to train them again"
@@ -172,7 +172,7 @@ def _load(encoder_dir: Path, runtime: str) -> Checker:
 
 def encode_pairs(tokenizer, questions: list[str], sentences: list[str]):
     return tokenizer(
-        questions, sentences, truncation="only_second", max_length=MAX_LENGTH, padding=True, return_tensors="pt"
+        questions, sentences, truncation="longest_first", max_length=MAX_LENGTH, padding=True, return_tensors="pt"
     )
 
 

@@ -133,7 +133,8 @@ class PairTokenizer:
             encodings = self.latin.encode_batch([(question, s) for s in sentences])
             return self.ids[np.array([e.ids for e in encodings])], np.array([e.attention_mask for e in encodings])
         q = self._sequence(normalized[0])
-        if len(q) + 4 > MAX_LENGTH or any(s in t for t in (question, *sentences) for s in self.SPECIAL):
+        # Cut below as "longest_first" does: only the sentence, while the question is the shorter side.
+        if 2 * len(q) + 4 > MAX_LENGTH or any(s in t for t in (question, *sentences) for s in self.SPECIAL):
             encodings = self.full().encode_batch([(question, s) for s in sentences])
             return np.array([e.ids for e in encodings]), np.array([e.attention_mask for e in encodings])
         rows = [[0, *q, 2, 2, *self._sequence(text)[: MAX_LENGTH - len(q) - 4], 2] for text in normalized[1:]]
@@ -165,12 +166,13 @@ class PairTokenizer:
             model = Unigram([(vocab[i][0], vocab[i][1]) for i in chosen], 0, False)
             if len(self._words) > 10_000:
                 self._words.clear()
-            self._words[word] = [chosen[t.id] for t in model.tokenize(word)]
+            ids = self._words[word] = [chosen[t.id] for t in model.tokenize(word)]
+            return ids
         return self._words[word]
 
 
 def _configured(tokenizer: Tokenizer) -> Tokenizer:
-    tokenizer.enable_truncation(MAX_LENGTH, strategy="only_second")
+    tokenizer.enable_truncation(MAX_LENGTH, strategy="longest_first")
     tokenizer.enable_padding(pad_id=PAD_ID, pad_token="<pad>")
     return tokenizer
 

@@ -67,6 +67,8 @@ class Coalescing:
                 if future is None:
                     self._running = False
                     return
+            if not future.set_running_or_notify_cancel():
+                continue  # every waiter gave up (cancelled) before the run began
             self.runs += 1
             try:
                 future.set_result(self._work())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import time
@@ -54,7 +55,8 @@ def poll(feed_urls: list[str], corpus_dir: Path, state_path: Path, policy: Fetch
     seen = _load_seen(state_path)
     for feed_url in feed_urls:
         try:
-            parsed = feedparser.parse(fetch(feed_url, policy).body)
+            # A stream, never bytes: feedparser would try bytes as a local file path first.
+            parsed = feedparser.parse(io.BytesIO(fetch(feed_url, policy).body))
             if parsed.bozo and not parsed.entries:
                 raise IngestError(f"{feed_url} is not an RSS or Atom feed.")
         except Exception as exc:  # noqa: BLE001 (any failure is this feed's alone)

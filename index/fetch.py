@@ -68,7 +68,29 @@ class FetchPolicy:
             return True
         if self.ports is not None and port not in self.ports:
             return False
-        return address.is_global or self.all_private or any(address in n for n in self.private)
+        inner = embedded_ipv4(address)
+        public = address.is_global and (inner is None or inner.is_global) and address not in SITE_LOCAL
+        return public or self.all_private or any(address in n for n in self.private)
+
+
+SITE_LOCAL = ipaddress.ip_network("fec0::/10")  # deprecated, but routed internally where still in use
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"), ipaddress.ip_network("::/96"))
+
+
+def embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (mapped, 6to4, Teredo, NAT64, IPv4-compatible): it must be
+    public too, or a NAT64 gateway or tunnel would carry the request to an internal host."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    if address.ipv4_mapped or address.sixtofour:
+        return address.ipv4_mapped or address.sixtofour
+    if address.teredo:
+        return address.teredo[1]
+    if any(address in net for net in NAT64):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if int(address) >> 32 == 0xFFFF_0000:  # ::ffff:0:a.b.c.d (IPv4-translated)
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
 
 
 OPEN = FetchPolicy(all_private=True, ports=None)  # for tests and tools on a trusted network only
@@ -82,7 +104,11 @@ class Fetched:
 
 
 def check_scheme(url: str) -> str:
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 (raises ValueError for a port out of range)
+    except ValueError:
+        raise FetchError(f"That is not a valid URL: {url[:80]!r}.") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchError(f"Only http(s) URLs can be added, not {url[:80]!r}.")
     return url.strip()
@@ -115,10 +141,23 @@ def checked_address(url: str, policy: FetchPolicy, resolve: Resolver) -> tuple[s
     return str(found[0]), port
 
 
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _pinned(url: str, address: str, port: int) -> tuple[str, dict[str, str], dict]:
     """The URL with the checked address as host, plus the Host header and TLS name of the original."""
     parts = urlsplit(url)
     name = parts.hostname or ""
+    if not _is_ip(name):
+        try:  # an internationalised name travels in its ASCII (IDNA) form
+            name = name.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise FetchError(f"{url[:80]} has a host name that cannot be used.") from None
     bracket = lambda h: f"[{h}]" if ":" in h else h  # noqa: E731 (IPv6 literals in URLs and Host)
     default = port == (443 if parts.scheme == "https" else 80)
     host_header = bracket(name) + ("" if default else f":{port}")

@@ -154,6 +154,13 @@ def from_html(html: str, url: str = "") -> Article:
     return from_text(text, meta)
 
 
+def _decoded(data: bytes, name: str) -> str:
+    try:
+        return decode(data, name)
+    except BadArticle as exc:  # empty, binary, broken UTF-16: said, not raised as a crash
+        raise IngestError(f"That can't be used as an article: {exc}.") from exc
+
+
 def from_upload(file_name: str, data: bytes) -> Article:
     suffix = Path(file_name).suffix.lower()
     if suffix not in SUFFIXES:
@@ -162,13 +169,13 @@ def from_upload(file_name: str, data: bytes) -> Article:
         raise IngestError("That file is larger than 5 MB.")
     if b"\x00" in data[:8192]:
         raise IngestError("That file is binary, not text.")
-    text = decode(data, file_name)
+    text = _decoded(data, file_name)
     return from_html(text) if suffix in (".html", ".htm") else from_text(text)
 
 
 def from_url(url: str, policy: FetchPolicy) -> Article:
     page = fetch(url, policy)
-    text = decode(page.body, page.url)
+    text = _decoded(page.body, page.url)
     if page.content_type in HTML_TYPES:
         return from_html(text, page.url)
     if page.content_type in TEXT_TYPES:

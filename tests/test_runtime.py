@@ -90,7 +90,8 @@ def test_the_light_tokenizer_gives_the_same_ids_as_transformers_in_any_script(mo
         + ["金正恩想要什么？", "Что хочет Ким?", "Ｆｕｌｌｗｉｄｔｈ km² ﬁ “quotes” — 5½ €", "  tabs\tand  spaces  "]
     )
     assert light._full is None  # other scripts took per-word models, not the 310 MB tokenizer
-    same(["Apa arti token <mask> dan <s> di sini?"])  # special tokens spelled out: the full tokenizer
+    long_question = "Apa arti kode BX-7/2024-QZ di Пхеньян? " * 12  # longer than a pair: both sides are cut
+    same(["Apa arti token <mask> dan <s> di sini?", long_question])  # the full tokenizer
     assert light._full is not None
 
 

@@ -48,7 +48,9 @@ def only(site: NewsSite) -> FetchPolicy:
 
 
 @pytest.mark.parametrize(
-    "address", ["127.0.0.1", "10.1.2.3", "172.16.0.9", "192.168.1.1", "169.254.169.254", "::1", "fe80::1", "0.0.0.0"]
+    "address",
+    ["127.0.0.1", "10.1.2.3", "172.16.0.9", "192.168.1.1", "169.254.169.254", "::1", "fe80::1", "0.0.0.0"]
+    + ["::ffff:127.0.0.1", "64:ff9b::a00:5", "2002:7f00:1::", "::7f00:1", "::ffff:0:7f00:1", "fec0::1"],
 )
 def test_internal_addresses_are_refused_by_default(address):
     assert not FetchPolicy().allows(ipaddress.ip_address(address), 80)
@@ -79,6 +81,24 @@ def test_add_refuses_loopback_with_the_setting_off_and_a_redirect_is_checked_at_
         with pytest.raises(ingest.IngestError, match="internal address"):
             ingest.from_url(site.url + path, only(site))
     assert internal.hits == []  # never connected to
+
+
+def test_malformed_and_international_urls_get_a_reason_not_a_crash(site):
+    for url in ("http://[::1/", "http://example.org:99999/"):
+        with pytest.raises(FetchError, match="not a valid URL"):
+            fetch(url, FetchPolicy(), PAGES, 10**6)
+    port = int(site.url.rsplit(":", 1)[1])
+    page = fetch(f"http://bücher.example:{port}{KIM_PAGE}", only(site), PAGES, 10**6, lambda h, p: ["127.0.0.1"])
+    assert page.body and site.hosts[-1] == f"xn--bcher-kva.example:{port}"
+    site.pages["/empty-200"] = ("text/plain", " ")
+    with pytest.raises(ingest.IngestError, match="empty"):
+        ingest.from_url(f"{site.url}/empty-200", only(site))
+
+
+def test_a_feed_body_naming_a_local_file_is_not_opened(site, tmp_path):
+    site.pages["/path-feed"] = ("application/rss+xml", "/etc/hostname")
+    report = feeds.poll([f"{site.url}/path-feed"], tmp_path / "corpus", tmp_path / "seen.json", only(site))
+    assert [why for _, why in report.failed] == [f"{site.url}/path-feed is not an RSS or Atom feed."]
 
 
 def test_one_deadline_bounds_a_page_that_drips(site):
