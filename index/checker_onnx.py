@@ -20,6 +20,7 @@ import os
 import struct
 import tempfile
 import threading
+from array import array
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -116,9 +117,9 @@ class PairTokenizer:
 
     def __init__(self, encoder_dir: Path, cache_dir: Path):
         self.encoder_dir = encoder_dir
-        self.latin, self.ids = _latin_tokenizer(encoder_dir / "tokenizer.json", cache_dir)
+        self.latin, self.ids, self._stem = _latin_tokenizer(encoder_dir / "tokenizer.json", cache_dir)
         self._full: Tokenizer | None = None
-        self._vocab: tuple[list, dict[str, list[int]], int] | None = None
+        self._vocab: tuple[list[str], np.ndarray, dict[str, array], int] | None = None
         self._words: dict[str, list[int]] = {}
 
     def full(self) -> Tokenizer:
@@ -153,17 +154,18 @@ class PairTokenizer:
 
     def _word(self, word: str) -> list[int]:
         if word not in self._words:
-            if self._vocab is None:
-                vocab = json.loads((self.encoder_dir / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
-                by_first: dict[str, list[int]] = {}
-                for i, (piece, _) in enumerate(vocab[4:], 4):  # under its first character after "▁"
-                    by_first.setdefault(piece.lstrip("▁")[:1] or "▁", []).append(i)
-                self._vocab = vocab, by_first, min(range(len(vocab)), key=lambda i: vocab[i][1])
-            vocab, by_first, lowest = self._vocab
+            if self._vocab is None:  # compact: ~20 MB, where the parsed tokenizer.json would take ~50
+                pieces = self._stem.with_suffix(".pieces").read_text(encoding="utf-8").split("\0")
+                scores = np.load(self._stem.with_suffix(".scores.npy"))
+                by_first: dict[str, array] = {}
+                for i in range(4, len(pieces)):  # each piece under its first character after "▁"
+                    by_first.setdefault(pieces[i].lstrip("▁")[:1] or "▁", array("i")).append(i)
+                self._vocab = pieces, scores, by_first, int(np.argmin(scores))
+            pieces, scores, by_first, lowest = self._vocab
             chars = "".join(set(word))  # a piece fits when stripping the word's characters leaves nothing
-            fits = [i for c in chars for i in by_first.get(c, ()) if not vocab[i][0].strip(chars)]
+            fits = [i for c in chars for i in by_first.get(c, ()) if not pieces[i].strip(chars)]
             chosen = list(dict.fromkeys([UNK_ID, *fits, lowest]))
-            model = Unigram([(vocab[i][0], vocab[i][1]) for i in chosen], 0, False)
+            model = Unigram([(pieces[i], float(scores[i])) for i in chosen], 0, False)
             if len(self._words) > 10_000:
                 self._words.clear()
             ids = self._words[word] = [chosen[t.id] for t in model.tokenize(word)]
@@ -177,13 +179,18 @@ def _configured(tokenizer: Tokenizer) -> Tokenizer:
     return tokenizer
 
 
-def _latin_tokenizer(source: Path, cache_dir: Path) -> tuple[Tokenizer, np.ndarray]:
-    """The Latin-script tokenizer and its id map, derived from `source` once and kept in the model cache."""
+def _latin_tokenizer(source: Path, cache_dir: Path) -> tuple[Tokenizer, np.ndarray, Path]:
+    """The Latin-script tokenizer and its id map, derived from `source` once and kept in the model cache
+    (with the whole vocabulary in a compact form, for words in other scripts); and their common stem."""
     stem = cache_dir / f"checker-latin-{sha256(source)[:16]}"
     json_path, ids_path = stem.with_suffix(".json"), stem.with_suffix(".npy")
-    if not (json_path.exists() and ids_path.exists()):
+    files = (json_path, ids_path, stem.with_suffix(".pieces"), stem.with_suffix(".scores.npy"))
+    if not all(path.exists() for path in files):
         spec = json.loads(source.read_text(encoding="utf-8"))
         vocab = spec["model"]["vocab"]
+        assert not any("\0" in piece for piece, _ in vocab)
+        _write_whole(files[2], lambda p: p.write_text("\0".join(piece for piece, _ in vocab), encoding="utf-8"))
+        _write_whole(files[3], lambda p: np.save(p, np.array([score for _, score in vocab], np.float64)))
         lowest = min(range(len(vocab)), key=lambda i: vocab[i][1])
         keep = [i for i, (piece, _) in enumerate(vocab) if i < 4 or i == lowest or in_latin(piece)]
         assert spec["model"]["unk_id"] < 4, "the special pieces keep their ids"
@@ -191,7 +198,7 @@ def _latin_tokenizer(source: Path, cache_dir: Path) -> tuple[Tokenizer, np.ndarr
         spec["added_tokens"] = [a for a in spec["added_tokens"] if a["id"] < 4]  # "<mask>" is not Latin-only text
         _write_whole(ids_path, lambda p: np.save(p, np.array(keep, np.int64)))
         _write_whole(json_path, lambda p: p.write_text(json.dumps(spec), encoding="utf-8"))
-    return _configured(Tokenizer.from_file(str(json_path))), np.load(ids_path)
+    return _configured(Tokenizer.from_file(str(json_path))), np.load(ids_path), stem
 
 
 def _write_whole(path: Path, write) -> None:
