@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from bench import corpus
+from bench.bot_latency import percentile
 from bench.common import ROOT, header, write_results
 from bench.index_speed import KABAR, data_dir_with_model, kabar_env, run_measured
 from bench.search_speed import snapshot
@@ -127,10 +128,9 @@ def engine_rows(data_dir: Path, questions: list[str]) -> list[str]:
                 times[name].append(time.perf_counter() - started)
     lines = ["| runtime | embedder | checker | p50 ms | p95 ms |", "|---|---|---|---|---|"]
     for name, engine in engines.items():
-        ordered = sorted(times[name])
         lines.append(
             f"| {name} | {type(engine.embedder).__name__} | {type(engine.checker).__name__} | "
-            f"{median_ms(ordered)} | {1000 * ordered[int(0.95 * (len(ordered) - 1))]:.0f} |"
+            f"{median_ms(times[name])} | {1000 * percentile(times[name], 0.95):.0f} |"
         )
     ratio = statistics.median(t / a for a, t in zip(times["auto"], times["torch"], strict=True))
     return [*lines, "", f"torch / auto per question: median {ratio:.2f}× over {len(times['auto'])} questions."]

@@ -12,7 +12,7 @@ from filelock import FileLock, Timeout
 
 from index import store
 from index.chunk import chunk_article, is_question_header, sentence_spans, split_sentences
-from index.dedupe import SAME, near_duplicates
+from index.dedupe import SAME, near_duplicates, same_text
 from index.embed import PASSAGE_BATCH, Embedder
 from index.loader import Skipped, load_corpus
 from index.models import Article, Passage
@@ -74,7 +74,7 @@ def _dedupe(
     seen: dict[str, str] = {}
     kept, dropped = [], []
     for article in sorted(articles, key=lambda a: a.id not in indexed):  # stable: corpus order otherwise
-        key = " ".join(article.text.split()).lower()
+        key = same_text(article.text)
         if key in seen:
             dropped.append((seen[key], article.id))
             continue

@@ -182,7 +182,8 @@ def _configured(tokenizer: Tokenizer) -> Tokenizer:
 def _latin_tokenizer(source: Path, cache_dir: Path) -> tuple[Tokenizer, np.ndarray, Path]:
     """The Latin-script tokenizer and its id map, derived from `source` once and kept in the model cache
     (with the whole vocabulary in a compact form, for words in other scripts); and their common stem."""
-    stem = cache_dir / f"checker-latin-{sha256(source)[:16]}"
+    stat = source.stat()  # the converted model is written once; its size and time name this derivation
+    stem = cache_dir / f"checker-latin-{stat.st_size:x}-{stat.st_mtime_ns:x}"
     json_path, ids_path = stem.with_suffix(".json"), stem.with_suffix(".npy")
     files = (json_path, ids_path, stem.with_suffix(".pieces"), stem.with_suffix(".scores.npy"))
     if not all(path.exists() for path in files):
@@ -198,10 +199,14 @@ def _latin_tokenizer(source: Path, cache_dir: Path) -> tuple[Tokenizer, np.ndarr
         spec["added_tokens"] = [a for a in spec["added_tokens"] if a["id"] < 4]  # "<mask>" is not Latin-only text
         _write_whole(ids_path, lambda p: np.save(p, np.array(keep, np.int64)))
         _write_whole(json_path, lambda p: p.write_text(json.dumps(spec), encoding="utf-8"))
+        for stale in cache_dir.glob("checker-latin-*"):  # from an earlier converted model
+            if not stale.name.startswith(stem.name + "."):
+                stale.unlink(missing_ok=True)
     return _configured(Tokenizer.from_file(str(json_path))), np.load(ids_path), stem
 
 
 def _write_whole(path: Path, write) -> None:
+    """`write(temporary path)`, then renamed into place: a crash never leaves half a file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
     os.close(fd)
     try:
@@ -237,23 +242,21 @@ def export(encoder_dir: Path, out: Path) -> None:
     example = torch_checker.tokenizer(["q"] * 2, ["a sentence", "another one"], padding=True, return_tensors="pt")
     embeds = model.roberta.embeddings.word_embeddings(example["input_ids"])
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".onnx.tmp")
-    os.close(fd)
-    try:
+
+    def write(path: Path) -> None:
         with torch.inference_mode():
             torch.onnx.export(
                 AfterLookup(),
                 (embeds, example["attention_mask"]),
-                tmp,
+                str(path),
                 dynamo=False,
                 input_names=["inputs_embeds", "attention_mask"],
                 output_names=["logits"],
                 dynamic_axes={"inputs_embeds": {0: "pairs", 1: "tokens"}, "attention_mask": {0: "pairs", 1: "tokens"}},
                 opset_version=17,
             )
-        os.replace(tmp, out)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+
+    _write_whole(out, write)
 
 
 def load(encoder_dir: Path, weights: Path = WEIGHTS, meta_path: Path = META) -> OnnxChecker:

@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     from datasketch import MinHash
 
 
+def same_text(text: str) -> str:
+    """What two copies of one article share exactly: the cleaned text, whitespace and case aside."""
+    return " ".join(text.split()).lower()
+
+
 def _minhash(text: str) -> MinHash:
     from datasketch import MinHash  # imports scipy (~0.3 s): only building the index needs it
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from index.dedupe import same_text
 from index.fetch import Fetched, FetchError, FetchPolicy
 from index.fetch import fetch as guarded_fetch
 from index.loader import MAX_BYTES, SUFFIXES, BadArticle, decode, extract_html, load_corpus, parse_article
@@ -90,15 +91,11 @@ class Duplicate(IngestError):
     """The corpus already holds this article's text."""
 
 
-def _same_text(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
 def duplicate_of(corpus_dir: Path, article: Article) -> str | None:
     """The corpus file that already has exactly this article's text, if any."""
-    wanted = _same_text(article.text)
+    wanted = same_text(article.text)
     for other in load_corpus(corpus_dir)[0]:
-        if _same_text(other.text) == wanted:
+        if same_text(other.text) == wanted:
             return other.id
     return None
 
