@@ -133,7 +133,41 @@ def engine_rows(data_dir: Path, questions: list[str]) -> list[str]:
             f"{median_ms(times[name])} | {1000 * percentile(times[name], 0.95):.0f} |"
         )
     ratio = statistics.median(t / a for a, t in zip(times["auto"], times["torch"], strict=True))
-    return [*lines, "", f"torch / auto per question: median {ratio:.2f}× over {len(times['auto'])} questions."]
+    return [
+        *lines,
+        "",
+        f"torch / auto per question: median {ratio:.2f}× over {len(times['auto'])} questions.",
+        "",
+        "Where the time of one question goes (auto runtime, the same questions, median ms per stage):",
+        "",
+        *stage_rows(engines["auto"], questions),
+    ]
+
+
+def stage_rows(engine, questions: list[str]) -> list[str]:
+    """Engine._ask's stages timed one by one: what bounds the question path."""
+    from index.answer import candidates
+    from index.search import search
+
+    snapshot, config = engine.snapshot, engine.answer_config
+    stages: dict[str, list[float]] = {"embed question": [], "search": [], "candidate sentences": [], "checker": []}
+    pairs = []
+    for question in questions:
+        t0 = time.perf_counter()
+        q = engine.embedder.queries([question])[0]
+        t1 = time.perf_counter()
+        hits = search(snapshot, engine.embedder, question, k=10, config=engine.search_config, query_vector=q)
+        t2 = time.perf_counter()
+        pool = candidates(question, hits, engine.embedder, config, q, snapshot.sentences_of)
+        t3 = time.perf_counter()
+        engine.checker.probabilities(question, [c.context or c.text for c in pool])
+        t4 = time.perf_counter()
+        for name, seconds in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+            stages[name].append(seconds)
+        pairs.append(len(pool))
+    lines = ["| stage | p50 ms |", "|---|---|"]
+    lines += [f"| {name} | {median_ms(values)} |" for name, values in stages.items()]
+    return [*lines, "", f"The checker read a median of {statistics.median(pairs):.0f} sentences per question."]
 
 
 def main() -> None:

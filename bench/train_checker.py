@@ -1,13 +1,19 @@
 """Train the answer checker (index/checker.py) on the benchmarks' train splits; report held-out figures.
 
-    python -m bench.train_checker [--epochs 2] [--limit N] [--out index/weights/checker.safetensors]
+    python -m bench.train_checker [--epochs 3] [--stop-after 2] [--limit N] [--out index/weights/checker.safetensors]
 
 Pairs: a question and one sentence of a passage, split by Kabar's own sentence splitter.
 - FacQA train, TyDi train: the sentence holding the gold answer is a positive; the two other sentences
   of the gold passage sharing most words with the question are negatives, and so is the best-matching
   sentence of the top BM25 passage that is not gold and lacks the answer (a retrieval-shaped miss).
-- IDK-MRC train: the three sentences of the passage the question was written against that share most
+- The gold sentence with its answer erased ("Menteri Pertahanan Rusia Sergei Shoigu berkunjung…" →
+  "Menteri Pertahanan Rusia berkunjung…") is a negative for its question: the same names and topic, but
+  not the fact asked. It teaches the checker what near-topic unanswerable questions need: the answer
+  itself, not a sentence about the same people.
+- IDK-MRC train: the four sentences of the passage the question was written against that share most
   words with the question are negatives.
+A sentence is read as the bot reads it (index.answer.context_for): after the sentence before it when it
+opens with a pronoun or sits under a question header.
 A fifth of the questions have their question words put in English ("Siapa" → "Who"), so the checker
 leans less on Indonesian function words and English questions transfer better.
 
@@ -31,6 +37,7 @@ import numpy as np
 
 from bench.common import BENCHMARKS, ROOT
 from index import checker, keyword
+from index.answer import context_for
 from index.chunk import split_sentences
 
 log = logging.getLogger("train_checker")
@@ -74,6 +81,26 @@ def sentences_with_offsets(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
+LEADS_INTO = (
+    r"(di|ke|dari|oleh|pada|dengan|sebesar|sekitar|sebanyak|selama|sejak|adalah|ialah|yaitu|yakni|"
+    r"merupakan|sebagai|tahun|tanggal|bulan|sekitar|hingga|sampai|senilai|seharga)"
+)
+
+
+def erase(sentence: str, answers: list[str]) -> str | None:
+    """The sentence without any of its answers, or None when too little is left to read as a sentence."""
+    out = sentence
+    for answer in sorted(answers, key=len, reverse=True):
+        if answer.strip():  # with the word leading into it, so no "berlokasi di dan …" is left dangling
+            out = re.sub(rf"(\b{LEADS_INTO}\s+)?{re.escape(answer.strip())}", " ", out, flags=re.I)
+    out = re.sub(r"\s+([,.;:!?)])", r"\1", re.sub(r"\(\s*\)", " ", out))
+    out = re.sub(r"([,;:])(\s*[,;:.])+", r"\1", out)
+    out = re.sub(r"\s{2,}", " ", out).strip(" ,;:")
+    if out == sentence.strip() or len(out.split()) < 5:
+        return None
+    return out
+
+
 def overlap(question: str, sentence: str) -> int:
     return len(set(keyword.tokenize(question)) & set(keyword.tokenize(sentence)))
 
@@ -93,6 +120,11 @@ class Data:
             row["bench"] = "idk"
             self.questions.append(row)
         self.sentences = {pid: sentences_with_offsets(t) for pid, t in self.passages.items()}
+
+    def read(self, pid: str) -> list[str]:
+        """A passage's sentences as the bot's checker reads them (index.answer.context_for)."""
+        sentences = [s for _, _, s in self.sentences[pid]]
+        return [context_for(sentences[i - 1] if i else "", s) for i, s in enumerate(sentences)]
 
     def split(self, bench: str, split: str) -> list[dict]:
         """Questions of one split that have a passage to read (10 IDK-MRC questions name none)."""
@@ -124,16 +156,21 @@ def training_pairs(data: Data, limit: int | None, rng: random.Random) -> list[tu
         question = english_words(q["question"]) if rng.random() < 0.2 else q["question"]
         pid, holding = data.gold(q)
         sentences = data.sentences[pid]
+        read = data.read(pid)
+        answers = [a.lower() for a in q["answers"]]
+        negatives: list[str] = []
         if q["bench"] != "idk":
             if not holding:
                 continue
             pos = min(holding)
-            pairs.append((question, sentences[pos][2], 1.0))
-        answers = [a.lower() for a in q["answers"]]
-        others = [s for i, (_, _, s) in enumerate(sentences) if i not in holding]
+            pairs.append((question, read[pos], 1.0))
+            erased = erase(sentences[pos][2], q["answers"])
+            if erased:
+                negatives.append(read[pos].replace(sentences[pos][2], erased))
+        others = [read[i] for i, (_, _, s) in enumerate(sentences) if i not in holding]
         others = [s for s in others if not any(a in s.lower() for a in answers)]  # no unmarked answers
         others.sort(key=lambda s: -overlap(q["question"], s))
-        negatives = others[: 3 if q["bench"] == "idk" else 2]
+        negatives += others[: 4 if q["bench"] == "idk" else 2]
         if q["bench"] != "idk":
             scores = retriever.get_scores(keyword.tokenize(q["question"]))
             for row in np.argsort(-scores)[:5]:
@@ -154,7 +191,7 @@ def score_questions(model, tokenizer, data: Data, questions: list[dict], batch: 
     flat: list[tuple[int, int, str, str]] = []
     for qi, q in enumerate(questions):
         pid, _ = data.gold(q)
-        flat.extend((qi, si, q["question"], s) for si, (_, _, s) in enumerate(data.sentences[pid]))
+        flat.extend((qi, si, q["question"], s) for si, s in enumerate(data.read(pid)))
     order = sorted(range(len(flat)), key=lambda i: len(flat[i][3]))
     logits = np.zeros(len(flat), dtype=np.float32)
     model.eval()
@@ -309,7 +346,10 @@ def pad_hidden(items: list):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument(
+        "--stop-after", type=int, default=None, help="end after this many epochs (the schedule still spans --epochs)"
+    )
     parser.add_argument("--limit", type=int, default=None, help="train questions (default: all)")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-5)
@@ -391,6 +431,8 @@ def main() -> None:
         calibration = fit_calibration(va, vu)
         figures = report(va, vu, calibration, f"valid after epoch {epoch + 1}")
         save_delta(model, args.work / f"epoch{epoch + 1}.safetensors", {"calibration": calibration, "valid": figures})
+        if args.stop_after and epoch + 1 >= args.stop_after:
+            break
 
     ta = score_questions(model, tokenizer, data, test_a)
     tu = score_questions(model, tokenizer, data, test_u)
@@ -416,7 +458,8 @@ def main() -> None:
         "calibration": calibration,
         "trained": {
             "pairs": len(pairs),
-            "epochs": args.epochs,
+            "epochs": args.stop_after or args.epochs,
+            "schedule_epochs": args.epochs,
             "lr": args.lr,
             "batch": args.batch,
             "seed": SEED,

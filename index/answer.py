@@ -229,21 +229,26 @@ def candidates(
             continue
         seen.add(text)
         previous = split_sentences(hits[h].passage.text)[s - 1] if s > 0 else ""
-        out.append(Candidate(h, s, text, float(score[int(i)]), context=_context(previous, text)))
+        out.append(Candidate(h, s, text, float(score[int(i)]), context=context_for(previous, text)))
         if len(out) >= config.checked:
             break
     return out
 
 
-# A sentence that opens with one of these leans on the one before ("Ia mengatakan…", "Hal itu…").
-ANAPHORA = re.compile(r"^[\"“']?(ia|dia|mereka|beliau|hal|ini|itu|keduanya|he|she|they|it|this|that)\b", re.I)
+# A sentence with a pronoun among its first words leans on the one before ("Ia mengatakan…",
+# "Terakhir kali ia mengunjungi…", "Negara tersebut…"), and so does one opening with "Hal itu…".
+ANAPHORA = re.compile(
+    r"^[\"“']?((\S+\s+){0,4}(ia|dia|mereka|beliau|keduanya|tersebut|he|she|they)|hal|ini|itu|it|this|that)\b",
+    re.I,
+)
 
 
-def _context(previous: str, sentence: str) -> str:
+def context_for(previous: str, sentence: str) -> str:
     """What the checker reads for a sentence: with the header above it, or the sentence before when it
-    opens with a pronoun; else the sentence alone. Measured on the seed articles: "Pengamat mengatakan
-    prioritas Kim adalah…" scores 0.27 for "Apa yang diinginkan Kim Jong Un sebagai imbalannya?" alone,
-    0.97 under its header; "Terakhir kali ia mengunjungi…" 0.10 alone, 0.90 after the sentence naming Putin."""
+    leans on it (a pronoun among its first words); else the sentence alone. Measured on the seed
+    articles: "Pengamat mengatakan prioritas Kim adalah…" scores 0.27 for "Apa yang diinginkan Kim Jong
+    Un sebagai imbalannya?" alone, 0.97 under its header; "Terakhir kali ia mengunjungi…" 0.10 alone,
+    0.90 after the sentence naming Putin."""
     if previous and (is_question_header(previous) or ANAPHORA.match(sentence)):
         return f"{previous} {sentence}"
     return sentence

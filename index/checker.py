@@ -131,11 +131,11 @@ class TorchChecker(Checker):
         return out.float().numpy()
 
 
-_shared: dict[tuple, Checker | None] = {}  # (weights, mtime, runtime) → checker
+_shared: dict[tuple, Checker | None] = {}  # (weights, mtime, runtime, precision) → checker
 _shared_lock = threading.Lock()
 
 
-def shared_checker(model_cache_dir: Path, runtime: str = "auto") -> Checker | None:
+def shared_checker(model_cache_dir: Path, runtime: str = "auto", precision: str = "int8") -> Checker | None:
     """The shipped checker, loaded once per process (on the first caller's converted encoder); None
     where there is no bundled encoder to build it on.
 
@@ -144,7 +144,7 @@ def shared_checker(model_cache_dir: Path, runtime: str = "auto") -> Checker | No
     """
     from index.convert import BundledModelUnavailable, ensure_bundled_model
 
-    key = (str(WEIGHTS), WEIGHTS.stat().st_mtime_ns if WEIGHTS.exists() else 0, runtime)
+    key = (str(WEIGHTS), WEIGHTS.stat().st_mtime_ns if WEIGHTS.exists() else 0, runtime, precision)
     with _shared_lock:
         if key not in _shared:
             try:
@@ -153,11 +153,11 @@ def shared_checker(model_cache_dir: Path, runtime: str = "auto") -> Checker | No
                 log.warning("no answer checker (%s): answers fall back to the similarity rule", error)
                 _shared[key] = None
             else:
-                _shared[key] = _load(encoder_dir, runtime)
+                _shared[key] = _load(encoder_dir, runtime, precision)
         return _shared[key]
 
 
-def _load(encoder_dir: Path, runtime: str) -> Checker:
+def _load(encoder_dir: Path, runtime: str, precision: str) -> Checker:
     """ONNX Runtime when it is installed (no torch on the question path), else torch."""
     if runtime != "torch":
         try:
@@ -166,7 +166,7 @@ def _load(encoder_dir: Path, runtime: str) -> Checker:
             if runtime == "onnx":
                 raise
         else:
-            return checker_onnx.load(encoder_dir)
+            return checker_onnx.load(encoder_dir, precision=precision)
     return load_checker(encoder_dir)
 
 

@@ -80,7 +80,7 @@ class Engine:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, checker: Checker | None = None):
         self.settings = settings
         self.embedder = embedder or load_embedder(settings.embedding_model, settings.model_cache_dir, settings.runtime)
-        self.checker = checker or shared_checker(settings.model_cache_dir, settings.runtime)
+        self.checker = checker or shared_checker(settings.model_cache_dir, settings.runtime, settings.checker_precision)
         self.search_config = SearchConfig()
         self.answer_config = AnswerConfig()
         self.snapshot: store.Snapshot | None = None

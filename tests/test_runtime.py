@@ -48,16 +48,35 @@ def test_the_same_top_three_passages(fast, bot_engine):
     assert len(differ) <= len(QUESTIONS) // 10, differ
 
 
+SENTENCES = [s for s in (PROJECT_DIR / "corpus" / "republika-2023-korut-rusia-saling-inginkan.txt")
+             .read_text().splitlines() if len(s.split()) > 3][:12]  # fmt: skip
+
+
 def test_checker_scores_agree_across_runtimes(model_dir, tmp_path):
     from index import checker_onnx
 
-    onnx = checker_onnx.load(model_dir)
+    onnx = checker_onnx.load(model_dir, precision="fp32")
     torch_checker = load_checker(model_dir)
-    sentences = [s for s in (PROJECT_DIR / "corpus" / "republika-2023-korut-rusia-saling-inginkan.txt")
-                 .read_text().splitlines() if len(s.split()) > 3][:12]  # fmt: skip
     for q in QUESTIONS[::10]:
-        gap = np.abs(onnx.probabilities(q, sentences) - torch_checker.probabilities(q, sentences)).max()
+        gap = np.abs(onnx.probabilities(q, SENTENCES) - torch_checker.probabilities(q, SENTENCES)).max()
         assert gap < 0.01, q
+
+
+def test_int8_checker_keeps_the_fp32_verdicts(model_dir, answer_checker):
+    """The int8 export (the default) moves probabilities a little, not which sentence wins or the verdict
+    far from the threshold; the figures in bench/results are measured on it."""
+    from index import checker_onnx
+
+    fp32 = checker_onnx.load(model_dir, precision="fp32")
+    assert type(answer_checker) is checker_onnx.OnnxChecker and answer_checker.session is not fp32.session
+    threshold = fp32.calibration.threshold
+    flips = 0
+    for q in QUESTIONS[::5]:
+        a, b = answer_checker.probabilities(q, SENTENCES), fp32.probabilities(q, SENTENCES)
+        assert np.abs(a - b).max() < 0.25, q
+        assert b[int(np.argmax(a))] >= b.max() - 0.1, q
+        flips += int((a.max() >= threshold) != (b.max() >= threshold))
+    assert flips <= 1
 
 
 def test_the_light_tokenizer_gives_the_same_ids_as_transformers_in_any_script(model_dir):

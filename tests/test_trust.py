@@ -108,3 +108,33 @@ def test_english_questions_get_english_words(bot_engine) -> None:
     refused = bot_engine.ask("Who won the 2022 World Cup final?")
     assert not refused.found and refused.language == "en" and refused.text == "The articles don't answer this question."
     assert bot_engine.ask("Siapa pemenang Piala Dunia 2022?").language == "id"
+
+
+@pytest.mark.parametrize(
+    ("previous", "sentence", "with_previous"),
+    [
+        ("Putin tiba di Pyongyang.", "Terakhir kali ia mengunjungi Korea Utara adalah pada Juli 2000.", True),
+        ("Shoigu berkunjung ke Pyongyang.", "Ia mengatakan Shoigu adalah menteri pertama.", True),
+        ("Korut menutup perbatasannya.", "Negara tersebut kini membukanya kembali.", True),
+        (HEADER, UNDER_IT, True),
+        ("Putin tiba di Pyongyang.", "Pada tahun 2000, kunjungan pertama Putin menghasilkan perjanjian baru.", False),
+        ("", "Ia mengatakan Shoigu adalah menteri pertama.", False),
+    ],
+)
+def test_a_sentence_that_leans_on_the_one_before_is_read_with_it(previous, sentence, with_previous) -> None:
+    from index.answer import context_for
+
+    assert context_for(previous, sentence) == (f"{previous} {sentence}" if with_previous else sentence)
+
+
+def test_training_erases_the_answer_and_the_word_leading_into_it() -> None:
+    """The answer-erased negative keeps the sentence's names and topic but not the fact asked."""
+    from bench.train_checker import erase
+
+    sentence = "PT Mutiara Indopearl berlokasi di Pulau Makassar dan PT Selat Buton di Palabusa."
+    assert erase(sentence, ["Pulau Makassar"]) == "PT Mutiara Indopearl berlokasi dan PT Selat Buton di Palabusa."
+    assert erase("Lewat telepon, Hezb-ul Mujahedeen, kelompok militan terbesar, mengaku.", ["Hezb-ul Mujahedeen"]) == (
+        "Lewat telepon, kelompok militan terbesar, mengaku."
+    )
+    assert erase("Ia lahir pada 1950.", ["1950"]) is None  # too little left to read as a sentence
+    assert erase(sentence, ["Jakarta"]) is None  # no answer in it: nothing erased
