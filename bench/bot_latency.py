@@ -163,7 +163,9 @@ async def main() -> None:
                     t0 = time.perf_counter()
                     await asyncio.to_thread(engine.ask, question, 10)
                     engine_times.append(time.perf_counter() - t0)
+                    engine.forget_answers()  # the bot answers it afresh, not from the engine's cache
                     sequential.append(await ask(server, question, 1000 + i))
+                engine.forget_answers()
                 t0 = time.monotonic()
                 asks = asyncio.gather(*(ask(server, q, 2000 + i) for i, q in enumerate(QUESTIONS)))
                 await asyncio.sleep(1)  # the burst is queued behind the model by now

