@@ -93,7 +93,8 @@ def reading(checker: Checker) -> list[str]:
         "Each question reads every sentence of its gold passage, as the bot reads it (IDK-MRC: the passage "
         "it was written against, which does not answer it); its score is the best sentence's calibrated "
         "probability. Answered = the best sentence clears the threshold. "
-        f"Shipped threshold {threshold:.4f}, chosen on FacQA valid + TyDi dev-valid vs IDK-MRC valid.",
+        f"Shipped threshold {threshold:.4f}, chosen end to end on FacQA valid + TyDi dev-valid vs IDK-MRC valid "
+        "(`python -m bench.trust tune`).",
         "",
         "## At the shipped threshold",
         "",
@@ -397,6 +398,14 @@ def tune_english(engine: Engine) -> float:
     return float(best)
 
 
+def write_calibration(field: str, value: float) -> None:
+    """One calibration field of the shipped checker's metadata, rewritten in place."""
+    meta = read_meta()
+    meta["calibration"][field] = round(value, 4)
+    META.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    print(f"{field} written to {META.relative_to(ROOT)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=("reading", "e2e", "articles", "seed", "all", "tune", "tune-english"))
@@ -406,18 +415,13 @@ def main() -> None:
     checker = shared_checker(settings.model_cache_dir)
     if args.what == "tune-english":
         engine = Engine.open(settings, checker=checker)
-        meta = read_meta()
-        meta["calibration"]["english_threshold"] = round(tune_english(engine), 4)
-        META.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        print(f"english_threshold written to {META.relative_to(ROOT)}")
+        write_calibration("english_threshold", tune_english(engine))
         return
     cache = settings.data_dir / "eval-cache"
     if args.what == "tune":
-        threshold = tune(load_embedder(settings.embedding_model, settings.model_cache_dir), checker, cache)
-        meta = read_meta()
-        meta["calibration"]["threshold"] = round(threshold, 4)
-        META.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        print(f"threshold written to {META.relative_to(ROOT)}")
+        write_calibration(
+            "threshold", tune(load_embedder(settings.embedding_model, settings.model_cache_dir), checker, cache)
+        )
         return
     todo = ("reading", "e2e", "articles", "seed") if args.what == "all" else (args.what,)
     embedder = load_embedder(settings.embedding_model, settings.model_cache_dir) if todo != ("reading",) else None
