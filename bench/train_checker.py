@@ -30,6 +30,7 @@ import logging
 import math
 import random
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -63,6 +64,13 @@ ENGLISH_QUESTION_WORDS = [
 def read_jsonl(path: Path) -> list[dict]:
     with path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 def english_words(question: str) -> str:
@@ -105,6 +113,54 @@ def overlap(question: str, sentence: str) -> int:
     return len(set(keyword.tokenize(question)) & set(keyword.tokenize(sentence)))
 
 
+# What a question asks for, by its question word: "kapan" wants a time, "siapa" a person.
+ASKS = [
+    ("who", r"\b(siapa|siapakah|who|whom|whose)\b"),
+    ("when", r"\b(kapan|kapankah|tanggal berapa|tahun berapa|when|what year)\b"),
+    ("where", r"\b(di ?mana|di ?manakah|ke ?mana|dari mana|where)\b"),
+    ("how many", r"\b(berapa|berapakah|how many|how much)\b"),
+    ("why", r"\b(mengapa|kenapa|why)\b"),
+    ("how", r"\b(bagaimana|bagaimanakah|how)\b"),
+    ("what", r"\b(apa|apakah|apakah|what|which)\b"),
+]
+
+
+def asks(question: str) -> str:
+    for kind, pattern in ASKS:
+        if re.search(pattern, question, re.I):
+            return kind
+    return "other"
+
+
+def answer_sentences(data: Data, questions: list[dict]) -> dict[str, list[tuple[str, str]]]:
+    """Gold sentences of answerable questions by what they answer: (passage id, sentence as read)."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for q in questions:
+        if q["bench"] == "idk":
+            continue
+        pid, holding = data.gold(q)
+        if holding:
+            out.setdefault(asks(q["question"]), []).append((pid, data.read(pid)[min(holding)]))
+    return out
+
+
+def typed_negatives(q: dict, pid: str, by_kind: dict[str, list[tuple[str, str]]], rng: random.Random) -> list[str]:
+    """Another question's answer sentence of the kind this question asks for, from another passage:
+    one at random and one sharing most words with the question. "Kapan Rusia mulai menginvasi
+    Ukraina?" must not be answered by any sentence holding a date."""
+    pool = [s for other, s in by_kind.get(asks(q["question"]), []) if other != pid]
+    answers = [a.lower() for a in q.get("answers", []) if a.strip()]
+    pool = [s for s in rng.sample(pool, min(200, len(pool))) if not any(a in s.lower() for a in answers)]
+    if not pool:
+        return []
+    out = [pool[0]]
+    if q["bench"] != "idk":  # an unanswerable question's closest match elsewhere might answer it
+        closest = max(pool[1:] or pool, key=lambda s: overlap(q["question"], s))
+        if closest != pool[0]:
+            out.append(closest)
+    return out
+
+
 class Data:
     """Benchmark passages and questions, split by split."""
 
@@ -141,10 +197,13 @@ class Data:
         return pid, holding
 
 
-def training_pairs(data: Data, limit: int | None, rng: random.Random) -> list[tuple[str, str, float]]:
+def training_pairs(
+    data: Data, limit: int | None, rng: random.Random, typed: bool = False
+) -> list[tuple[str, str, float]]:
     import bm25s
 
     train = [q for b in ("facqa", "tydiqa_id", "idk") for q in data.split(b, "train")]
+    by_kind = answer_sentences(data, train) if typed else {}
     rng.shuffle(train)
     if limit:
         train = train[:limit]
@@ -180,6 +239,8 @@ def training_pairs(data: Data, limit: int | None, rng: random.Random) -> list[tu
                 cands = [s for _, _, s in data.sentences[other]]
                 negatives.append(max(cands, key=lambda s: overlap(q["question"], s)))
                 break
+        if typed:
+            negatives += typed_negatives(q, pid, by_kind, rng)
         pairs.extend((question, s, 0.0) for s in negatives)
     return pairs
 
@@ -299,6 +360,7 @@ def cache_lower_layers(model, tokenizer, pairs: list[tuple[str, str, float]], ba
     import torch
 
     lower = model.roberta
+    lower.eval()  # frozen layers read without dropout, as at inference (a fresh model is in train mode)
     layers = lower.encoder.layer
     out: list = [None] * len(pairs)
     order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
@@ -354,6 +416,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--out", type=Path, default=checker.WEIGHTS)
+    parser.add_argument("--init", type=Path, default=None, help="start from these checker weights (a shipped delta)")
+    parser.add_argument(
+        "--typed-negatives",
+        action="store_true",
+        help="add another question's answer sentence of the asked-for kind as a negative (typed_negatives)",
+    )
     parser.add_argument("--work", type=Path, default=ROOT / "data" / "checker-train")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -372,12 +440,17 @@ def main() -> None:
     encoder_dir = ensure_bundled_model(ROOT / "data" / "models")
     tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir))
     model = checker.build_model(encoder_dir)
+    if args.init:
+        from safetensors.torch import load_file
+
+        model.load_state_dict({k: v.float() for k, v in load_file(str(args.init)).items()}, strict=False)
+        log.info("started from %s", args.init)
     for name, p in model.named_parameters():
         p.requires_grad = checker.trainable(name)
     upper = upper_model(model)
 
     data = Data()
-    pairs = training_pairs(data, args.limit, rng)
+    pairs = training_pairs(data, args.limit, rng, typed=args.typed_negatives)
     log.info("%d training pairs (%d positive)", len(pairs), sum(p[2] for p in pairs))
     lower = cache_lower_layers(model, tokenizer, pairs)
     log.info("lower %d layers cached (%.0f s)", checker.FROZEN, time.time() - t0)
@@ -463,7 +536,13 @@ def main() -> None:
             "lr": args.lr,
             "batch": args.batch,
             "seed": SEED,
+            "positives": int(sum(p[2] for p in pairs)),
+            "typed_negatives": args.typed_negatives,
+            "questions": args.limit,
             "minutes": round((time.time() - started) / 60, 1),
+            "command": "python -m bench.train_checker " + " ".join(sys.argv[1:]),
+            # the run this one started from, as its own metadata recorded it
+            "after": read_json(args.init.with_suffix(".json")).get("trained") if args.init else None,
         },
         "figures": figures,
     }

@@ -138,3 +138,24 @@ def test_training_erases_the_answer_and_the_word_leading_into_it() -> None:
     )
     assert erase("Ia lahir pada 1950.", ["1950"]) is None  # too little left to read as a sentence
     assert erase(sentence, ["Jakarta"]) is None  # no answer in it: nothing erased
+
+
+def test_typed_negatives_answer_another_question_of_the_same_kind() -> None:
+    """A "kapan?" question gets other questions' date sentences, never from its own passage nor holding its answer."""
+    import random
+
+    from bench.train_checker import asks, typed_negatives
+
+    assert [asks(q) for q in ("Kapan Rusia menginvasi Ukraina?", "Siapa ayah Kim?", "Why now?")] == [
+        "when",
+        "who",
+        "why",
+    ]
+    by_kind = {
+        "when": [("p1", "Perang pecah pada 1950."), ("p2", "Kim lahir pada 1984 di Pyongyang."), ("p3", "KTT 2019.")],
+        "who": [("p4", "Presidennya Joko Widodo.")],
+    }
+    q = {"bench": "facqa", "question": "Kapan Kim lahir?", "answers": ["1984"]}
+    out = typed_negatives(q, "p1", by_kind, random.Random(0))
+    assert out and all("1984" not in s and s != "Perang pecah pada 1950." for s in out)
+    assert set(out) <= {"KTT 2019."}
