@@ -38,7 +38,7 @@ import numpy as np
 
 from bench.common import BENCHMARKS, ROOT
 from index import checker, keyword
-from index.answer import context_for
+from index.answer import ASKS_HOW_MANY, ASKS_WHEN, context_for
 from index.chunk import split_sentences
 
 log = logging.getLogger("train_checker")
@@ -64,13 +64,6 @@ ENGLISH_QUESTION_WORDS = [
 def read_jsonl(path: Path) -> list[dict]:
     with path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
-
-
-def read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
 
 
 def english_words(question: str) -> str:
@@ -116,12 +109,12 @@ def overlap(question: str, sentence: str) -> int:
 # What a question asks for, by its question word: "kapan" wants a time, "siapa" a person.
 ASKS = [
     ("who", r"\b(siapa|siapakah|who|whom|whose)\b"),
-    ("when", r"\b(kapan|kapankah|tanggal berapa|tahun berapa|when|what year)\b"),
+    ("when", ASKS_WHEN.pattern),
     ("where", r"\b(di ?mana|di ?manakah|ke ?mana|dari mana|where)\b"),
-    ("how many", r"\b(berapa|berapakah|how many|how much)\b"),
+    ("how many", ASKS_HOW_MANY.pattern),
     ("why", r"\b(mengapa|kenapa|why)\b"),
     ("how", r"\b(bagaimana|bagaimanakah|how)\b"),
-    ("what", r"\b(apa|apakah|apakah|what|which)\b"),
+    ("what", r"\b(apa|apakah|what|which)\b"),
 ]
 
 
@@ -451,7 +444,8 @@ def main() -> None:
 
     data = Data()
     pairs = training_pairs(data, args.limit, rng, typed=args.typed_negatives)
-    log.info("%d training pairs (%d positive)", len(pairs), sum(p[2] for p in pairs))
+    positives = int(sum(p[2] for p in pairs))
+    log.info("%d training pairs (%d positive)", len(pairs), positives)
     lower = cache_lower_layers(model, tokenizer, pairs)
     log.info("lower %d layers cached (%.0f s)", checker.FROZEN, time.time() - t0)
     check_split(model, upper, tokenizer, pairs[:8], lower[:8])
@@ -536,13 +530,13 @@ def main() -> None:
             "lr": args.lr,
             "batch": args.batch,
             "seed": SEED,
-            "positives": int(sum(p[2] for p in pairs)),
+            "positives": positives,
             "typed_negatives": args.typed_negatives,
             "questions": args.limit,
             "minutes": round((time.time() - started) / 60, 1),
             "command": "python -m bench.train_checker " + " ".join(sys.argv[1:]),
             # the run this one started from, as its own metadata recorded it
-            "after": read_json(args.init.with_suffix(".json")).get("trained") if args.init else None,
+            "after": checker.read_meta(args.init.with_suffix(".json")).get("trained") if args.init else None,
         },
         "figures": figures,
     }
