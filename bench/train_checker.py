@@ -434,9 +434,7 @@ def main() -> None:
     tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir))
     model = checker.build_model(encoder_dir)
     if args.init:
-        from safetensors.torch import load_file
-
-        model.load_state_dict({k: v.float() for k, v in load_file(str(args.init)).items()}, strict=False)
+        checker.apply_delta(model, args.init)
         log.info("started from %s", args.init)
     for name, p in model.named_parameters():
         p.requires_grad = checker.trainable(name)

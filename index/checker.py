@@ -83,6 +83,20 @@ def build_model(encoder_dir: Path, layers: int = LAYERS):
     return model
 
 
+def apply_delta(model, weights: Path) -> None:
+    """Overlay shipped weights (only what differs from the bundled encoder) on a model from build_model."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        delta = load_file(str(weights))
+    except (SafetensorError, OSError, ValueError) as error:
+        raise CheckerUnavailable(f"Answer checker weights {weights} are unreadable ({error}): {FIX}.") from None
+    if set(delta) - set(model.state_dict()):
+        raise CheckerUnavailable(f"Answer checker weights {weights} do not fit this model: {FIX}.")
+    model.load_state_dict({k: v.float() for k, v in delta.items()}, strict=False)
+
+
 def trainable(name: str, frozen: int = FROZEN) -> bool:
     """The embeddings and the lower `frozen` layers stay as the bundled encoder has them: shared, not shipped.
 
@@ -178,8 +192,6 @@ def encode_pairs(tokenizer, questions: list[str], sentences: list[str]):
 
 def load_checker(encoder_dir: Path, weights: Path = WEIGHTS, meta_path: Path = META) -> Checker:
     """The shipped checker on top of the converted bundled encoder; offline, hash-checked."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
     from transformers import AutoTokenizer
 
     meta = read_meta(meta_path)
@@ -188,14 +200,6 @@ def load_checker(encoder_dir: Path, weights: Path = WEIGHTS, meta_path: Path = M
     if sha256(weights) != meta.get("sha256"):
         raise CheckerUnavailable(f"Answer checker weights {weights} are damaged (sha256 mismatch): {FIX}.")
     model = build_model(encoder_dir, int(meta.get("layers", LAYERS)))
-    try:
-        delta = load_file(str(weights))
-    except (SafetensorError, OSError, ValueError) as error:
-        raise CheckerUnavailable(f"Answer checker weights {weights} are unreadable ({error}): {FIX}.") from None
-    state = model.state_dict()
-    unknown = set(delta) - set(state)
-    if unknown:
-        raise CheckerUnavailable(f"Answer checker weights {weights} do not fit this model: {FIX}.")
-    model.load_state_dict({k: v.float() for k, v in delta.items()}, strict=False)
+    apply_delta(model, weights)
     tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir))
     return TorchChecker(model, tokenizer, Calibration(**meta.get("calibration", {})))
