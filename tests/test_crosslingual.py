@@ -133,9 +133,6 @@ REFUSED_BY_CHECKER = {
     "rail-bottleneck": "the checker scores Cha's sentence on the narrow rail link under its threshold",
     "early-confirmation": "the 'pressure tactic' clause scores under the threshold",
     "more-dangerous-visit": "the official's sentence on the riskier climate scores under the threshold",
-    "treaty-1961": "the 1961 treaty sentence scores under the threshold",
-    "intervention-clause": "the sentence on the scrapped clause scores under the threshold",
-    "kim-yo-jong": "the sentence on Kim Yo-jong's toned-down rhetoric scores under the threshold",
     "juche-no-exercises": "the juche sentence scores under the threshold",
 }
 REFUSED_IN_ENGLISH: set[str] = set()  # the English twin of each pair is answered (the checker's English threshold)

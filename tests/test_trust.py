@@ -18,13 +18,13 @@ from index.evaluate import read_seed, seed_passes
 SEED = read_seed()
 TEST = [r for r in SEED if r["split"] == "test"]
 
-# Regression floors a little under what bench/results/trust-seed.md measured (47.5 %, 80.8 %, 64.2 %,
-# 78.6 %), not the targets (97 %, 90 %, 90 %, 100 %), which the shipped checker does not reach.
+# Regression floors a little under what bench/results/trust-seed.md measured (67.5 %, 84.6 %, 60.4 %,
+# 85.7 %), not the targets (97 %, 90 %, 90 %, 100 %), which the shipped checker does not reach.
 FLOORS = {
-    ("answerable", "id"): 0.42,
-    ("answerable", "en"): 0.72,
+    ("answerable", "id"): 0.62,
+    ("answerable", "en"): 0.80,
     ("near-topic", "both"): 0.57,
-    ("off-topic", "both"): 0.70,
+    ("off-topic", "both"): 0.78,
 }
 
 
