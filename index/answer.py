@@ -53,6 +53,9 @@ class AnswerConfig:
     # 10 passages answered 2 more of the 66 seed test answerables at twice the cost (bench/results/trust-seed.md).
     checked_passages: int = 5
     checked: int = 12
+    # It reads the `checked_first` likeliest of those first and the rest only when none of them clears
+    # the threshold: found or not is the same as reading all twelve, and an answer found early costs half.
+    checked_first: int = 6
 
 
 # Questions that ask for a time or a quantity are answered by sentences that hold one.
@@ -280,13 +283,8 @@ def answer(
     # question at all is the bi-encoder's call (a date sentence "answers" any "kapan?" question).
     related = bool(hits) and bool(key_terms(question)) and _related(question, hits, config)
     pool = candidates(question, hits, embedder, config, query_vector, sentence_vectors) if related else []
-    if pool:
-        probabilities = checker.probabilities(question, [c.context or c.text for c in pool])
-        pool = sorted(
-            (replace(c, probability=float(p)) for c, p in zip(pool, probabilities, strict=True)),
-            key=lambda c: -c.probability,
-        )
     threshold = checker.calibration.threshold_for(lang == "en")
+    pool = judge(checker, question, pool, threshold, config.checked_first)
     passing = [c for c in pool if c.probability >= threshold]
     confidence = pool[0].probability if pool else 0.0
     if not passing:
@@ -305,6 +303,23 @@ def answer(
         language=lang,
         sentences=tuple(chosen),
     )
+
+
+def judge(checker: Checker, question: str, pool: list[Candidate], threshold: float, first: int) -> list[Candidate]:
+    """The candidates the checker read, with its probabilities, best first.
+
+    It reads the `first` likeliest (by the bi-encoder's prior), and the others only when none of those
+    clears the threshold. So whether a sentence clears it is decided exactly as if it read them all
+    (a refusal always reads them all); only which passing sentence leads can differ.
+    """
+    judged: list[Candidate] = []
+    for part in (pool[:first], pool[first:]) if first > 0 else (pool,):
+        if part:
+            probabilities = checker.probabilities(question, [c.context or c.text for c in part])
+            judged += [replace(c, probability=float(p)) for c, p in zip(part, probabilities, strict=True)]
+        if any(c.probability >= threshold for c in judged):
+            break
+    return sorted(judged, key=lambda c: -c.probability)
 
 
 def _related(question: str, hits: list[Hit], config: AnswerConfig) -> bool:

@@ -159,3 +159,57 @@ def test_typed_negatives_answer_another_question_of_the_same_kind() -> None:
     out = typed_negatives(q, "p1", by_kind, random.Random(0))
     assert out and all("1984" not in s and s != "Perang pecah pada 1950." for s in out)
     assert set(out) <= {"KTT 2019."}
+
+
+class CountingChecker:
+    """A deterministic stand-in for the checker: a sentence's probability is written in it ("p=0.7")."""
+
+    def __init__(self):
+        self.calibration = checker_module.Calibration(threshold=0.5)
+        self.read: list[str] = []
+
+    def probabilities(self, question, sentences):
+        self.read += sentences
+        return [float(s.split("p=")[1]) for s in sentences]
+
+
+def _pool(*probabilities: float):
+    from index.answer import Candidate
+
+    return [Candidate(0, i, f"s{i} p={p}", prior=-i) for i, p in enumerate(probabilities)]
+
+
+@pytest.mark.parametrize(
+    ("probabilities", "read", "found"),
+    [
+        ((0.1, 0.9, 0.2, 0.3, 0.95), 2, True),  # a passer among the first two: the rest is not read
+        ((0.1, 0.2, 0.3, 0.95, 0.4), 5, True),  # none among them: all read, the late passer found
+        ((0.1, 0.2, 0.3, 0.4, 0.45), 5, False),  # a refusal always reads them all
+    ],
+)
+def test_the_checker_reads_the_rest_only_when_the_likeliest_fail(probabilities, read, found) -> None:
+    from index.answer import judge
+
+    fake = CountingChecker()
+    judged = judge(fake, "q", _pool(*probabilities), 0.5, first=2)
+    assert len(fake.read) == read == len(judged)
+    assert (judged[0].probability >= 0.5) is found
+    assert [c.probability for c in judged] == sorted((c.probability for c in judged), reverse=True)
+    everything = judge(CountingChecker(), "q", _pool(*probabilities), 0.5, first=0)
+    assert (everything[0].probability >= 0.5) is found  # the same verdict as reading every candidate
+
+
+def test_reading_the_likeliest_first_keeps_every_seed_verdict(bot_engine, seed_answers) -> None:
+    """On the seed questions, found or refused is the same with the shipped two-step reading as with
+    reading all twelve candidates at once (the answer sentence may differ, the verdict may not)."""
+    from dataclasses import replace
+
+    config = bot_engine.answer_config
+    try:
+        bot_engine.answer_config = replace(config, checked_first=0)
+        bot_engine.forget_answers()
+        for row, shipped in seed_answers[::3]:
+            assert bot_engine.ask(row["question"], k=3).found == shipped.found, row["question"]
+    finally:
+        bot_engine.answer_config = config
+        bot_engine.forget_answers()
