@@ -146,6 +146,10 @@ class PairTokenizer:
         ids = np.array([r + [PAD_ID] * (width - len(r)) for r in rows], dtype=np.int64)
         return ids, (ids != PAD_ID).astype(np.int64)
 
+    def encode_one(self, text: str, limit: int) -> list[int]:
+        """One text alone (<s> text </s>), cut to `limit` tokens: as the full tokenizer encodes it."""
+        return [0, *self._sequence(self.latin.normalizer.normalize_str(text))[: limit - 2], 2]
+
     def _sequence(self, normalized: str) -> list[int]:
         ids: list[int] = []
         for word, _ in self.latin.pre_tokenizer.pre_tokenize_str(normalized):
@@ -193,22 +197,22 @@ def _latin_tokenizer(source: Path, cache_dir: Path) -> tuple[Tokenizer, np.ndarr
         spec = json.loads(source.read_text(encoding="utf-8"))
         vocab = spec["model"]["vocab"]
         assert not any("\0" in piece for piece, _ in vocab)
-        _write_whole(files[2], lambda p: p.write_text("\0".join(piece for piece, _ in vocab), encoding="utf-8"))
-        _write_whole(files[3], lambda p: np.save(p, np.array([score for _, score in vocab], np.float64)))
+        write_whole(files[2], lambda p: p.write_text("\0".join(piece for piece, _ in vocab), encoding="utf-8"))
+        write_whole(files[3], lambda p: np.save(p, np.array([score for _, score in vocab], np.float64)))
         lowest = min(range(len(vocab)), key=lambda i: vocab[i][1])
         keep = [i for i, (piece, _) in enumerate(vocab) if i < 4 or i == lowest or in_latin(piece)]
         assert spec["model"]["unk_id"] < 4, "the special pieces keep their ids"
         spec["model"]["vocab"] = [vocab[i] for i in keep]
         spec["added_tokens"] = [a for a in spec["added_tokens"] if a["id"] < 4]  # "<mask>" is not Latin-only text
-        _write_whole(ids_path, lambda p: np.save(p, np.array(keep, np.int64)))
-        _write_whole(json_path, lambda p: p.write_text(json.dumps(spec), encoding="utf-8"))
+        write_whole(ids_path, lambda p: np.save(p, np.array(keep, np.int64)))
+        write_whole(json_path, lambda p: p.write_text(json.dumps(spec), encoding="utf-8"))
         for stale in cache_dir.glob("checker-latin-*"):  # from an earlier converted model
             if not stale.name.startswith(stem.name + "."):
                 stale.unlink(missing_ok=True)
     return _configured(Tokenizer.from_file(str(json_path))), np.load(ids_path), stem
 
 
-def _write_whole(path: Path, write) -> None:
+def write_whole(path: Path, write) -> None:
     """`write(temporary path)`, then renamed into place: a crash never leaves half a file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
     os.close(fd)
@@ -259,7 +263,7 @@ def export(encoder_dir: Path, out: Path) -> None:
                 opset_version=17,
             )
 
-    _write_whole(out, write)
+    write_whole(out, write)
 
 
 def quantize(source: Path, out: Path) -> None:
@@ -279,7 +283,7 @@ def quantize(source: Path, out: Path) -> None:
     def write(path: Path) -> None:
         quantize_dynamic(str(source), str(path), weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=keep)
 
-    _write_whole(out, write)
+    write_whole(out, write)
 
 
 def load(encoder_dir: Path, weights: Path = WEIGHTS, meta_path: Path = META, precision: str = "int8") -> OnnxChecker:

