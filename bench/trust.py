@@ -181,11 +181,12 @@ def ask_all(engine: Engine, questions: list[Question], desc: str) -> list[Asked]
 
 @contextmanager
 def reading_all(engine: Engine) -> Iterator[Engine]:
-    """The checker reads every candidate (AnswerConfig.checked_first = 0), so a question's confidence
-    does not depend on the threshold: for choosing the threshold and for drawing curves. Found or
-    refused is the same either way (index.answer.judge); the shipped reading is what the tables report."""
+    """The checker reads every candidate (AnswerConfig.read_every), in the shipped batches, so a
+    question's confidence does not depend on the threshold: for choosing the threshold and for drawing
+    curves. Found or refused is the same either way (index.answer.judge); the shipped reading is what
+    the tables report."""
     shipped = engine.answer_config
-    engine.answer_config = replace(shipped, checked_first=0)
+    engine.answer_config = replace(shipped, read_every=True)
     engine.forget_answers()
     try:
         yield engine

@@ -56,6 +56,7 @@ class AnswerConfig:
     # It reads the `checked_first` likeliest of those first and the rest only when none of them clears
     # the threshold: found or not is the same as reading all twelve, and an answer found early costs half.
     checked_first: int = 6
+    read_every: bool = False  # read the rest anyway (bench/trust.py: confidences for tuning and curves)
 
 
 # Questions that ask for a time or a quantity are answered by sentences that hold one.
@@ -284,7 +285,7 @@ def answer(
     related = bool(hits) and bool(key_terms(question)) and _related(question, hits, config)
     pool = candidates(question, hits, embedder, config, query_vector, sentence_vectors) if related else []
     threshold = checker.calibration.threshold_for(lang == "en")
-    pool = judge(checker, question, pool, threshold, config.checked_first)
+    pool = judge(checker, question, pool, threshold, config.checked_first, config.read_every)
     passing = [c for c in pool if c.probability >= threshold]
     confidence = pool[0].probability if pool else 0.0
     if not passing:
@@ -305,19 +306,23 @@ def answer(
     )
 
 
-def judge(checker: Checker, question: str, pool: list[Candidate], threshold: float, first: int) -> list[Candidate]:
+def judge(
+    checker: Checker, question: str, pool: list[Candidate], threshold: float, first: int, read_every: bool = False
+) -> list[Candidate]:
     """The candidates the checker read, with its probabilities, best first.
 
-    It reads the `first` likeliest (by the bi-encoder's prior), and the others only when none of those
-    clears the threshold. So whether a sentence clears it is decided exactly as if it read them all
-    (a refusal always reads them all); only which passing sentence leads can differ.
+    It reads the `first` likeliest (by the bi-encoder's prior) in one batch, and the others in a second
+    only when none of those clears the threshold (or `read_every`). Always the same two batches: the
+    int8 checker quantizes activations per batch, so a sentence's probability depends a little on its
+    batch mates, and with fixed batches found-or-refused is exactly what reading them all decides (a
+    refusal always reads them all); only which passing sentence leads can differ.
     """
     judged: list[Candidate] = []
     for part in (pool[:first], pool[first:]) if first > 0 else (pool,):
         if part:
             probabilities = checker.probabilities(question, [c.context or c.text for c in part])
             judged += [replace(c, probability=float(p)) for c, p in zip(part, probabilities, strict=True)]
-        if any(c.probability >= threshold for c in judged):
+        if not read_every and any(c.probability >= threshold for c in judged):
             break
     return sorted(judged, key=lambda c: -c.probability)
 
