@@ -120,12 +120,14 @@ def engine_rows(data_dir: Path, questions: list[str]) -> list[str]:
         engines[name] = Engine(Settings(data_dir=data_dir, corpus_dir=data_dir / "none", runtime=name))
         engines[name].load()
     times: dict[str, list[float]] = {name: [] for name in RUNTIMES}
+    found: list[bool] = []
     for i, question in enumerate(questions):
         for name, engine in engines.items():
             started = time.perf_counter()
-            engine.ask(question, k=3)
+            answered = engine.ask(question, k=3).found
             if i >= 5:  # warm-up
                 times[name].append(time.perf_counter() - started)
+                found += [answered] if name == "auto" else []
     lines = ["| runtime | embedder | checker | p50 ms | p95 ms |", "|---|---|---|---|---|"]
     for name, engine in engines.items():
         lines.append(
@@ -133,10 +135,18 @@ def engine_rows(data_dir: Path, questions: list[str]) -> list[str]:
             f"{median_ms(times[name])} | {1000 * percentile(times[name], 0.95):.0f} |"
         )
     ratio = statistics.median(t / a for a, t in zip(times["auto"], times["torch"], strict=True))
+    by_outcome = {want: [t for t, f in zip(times["auto"], found, strict=True) if f == want] for want in set(found)}
+    split = [
+        f"{what} {len(by_outcome[want])}: p50 {median_ms(by_outcome[want])} ms"
+        for what, want in (("answered", True), ("refused", False))
+        if want in by_outcome
+    ]
     return [
         *lines,
         "",
-        f"torch / auto per question: median {ratio:.2f}× over {len(times['auto'])} questions.",
+        f"torch / auto per question: median {ratio:.2f}× over {len(times['auto'])} questions. "
+        f"Auto runtime by outcome: {'; '.join(split)} (a refusal reads all the candidates, an answer "
+        "found among the likeliest six reads half).",
         "",
         "Where the time of one question goes (auto runtime, the same questions, median ms per stage):",
         "",
@@ -146,7 +156,7 @@ def engine_rows(data_dir: Path, questions: list[str]) -> list[str]:
 
 def stage_rows(engine, questions: list[str]) -> list[str]:
     """Engine._ask's stages timed one by one: what bounds the question path."""
-    from index.answer import candidates
+    from index.answer import candidates, judge, language
     from index.search import search
 
     snapshot, config = engine.snapshot, engine.answer_config
@@ -160,11 +170,12 @@ def stage_rows(engine, questions: list[str]) -> list[str]:
         t2 = time.perf_counter()
         pool = candidates(question, hits, engine.embedder, config, q, snapshot.sentences_of)
         t3 = time.perf_counter()
-        engine.checker.probabilities(question, [c.context or c.text for c in pool])
+        threshold = engine.checker.calibration.threshold_for(language(question) == "en")
+        read = judge(engine.checker, question, pool, threshold, config.checked_first)
         t4 = time.perf_counter()
         for name, seconds in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
             stages[name].append(seconds)
-        pairs.append(len(pool))
+        pairs.append(len(read))
     lines = ["| stage | p50 ms |", "|---|---|"]
     lines += [f"| {name} | {median_ms(values)} |" for name, values in stages.items()]
     return [*lines, "", f"The checker read a median of {statistics.median(pairs):.0f} sentences per question."]

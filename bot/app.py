@@ -330,6 +330,7 @@ def webhook_options(settings: Settings) -> dict:
 def run(settings: Settings, token: str) -> None:
     """Load the model and index once, then serve until stopped."""
     engine = Engine.open(settings)
+    engine.warm()
     log.info(
         "index %s: %d articles, %d passages",
         engine.snapshot.version,

@@ -180,6 +180,10 @@ class Engine:
         )
         return replace(result, hits=result.hits[:k]) if k else result
 
+    def warm(self) -> None:
+        """Load what the first question would (the question encoder), so a bot's first user does not wait."""
+        self.embedder.queries(["warm-up"])
+
     def articles(self) -> list[Article]:
         return newest_first(list(self._require().articles.values()))
 

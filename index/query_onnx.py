@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime
 
-from index.checker_onnx import WORD_EMBEDDINGS, PairTokenizer, mapped_tensor, write_whole
+from index.checker_onnx import WORD_EMBEDDINGS, PairTokenizer, mapped_tensor, pair_tokenizer, write_whole
 
 log = logging.getLogger(__name__)
 FORMAT = "v1"
@@ -108,7 +108,7 @@ def load(encoder_dir: Path) -> OnnxQueries:
                 stale.unlink(missing_ok=True)
     words = mapped_tensor(encoder_dir / "model.safetensors", WORD_EMBEDDINGS)
     try:
-        return OnnxQueries(path, PairTokenizer(encoder_dir, encoder_dir.parent), words)
+        return OnnxQueries(path, pair_tokenizer(encoder_dir), words)
     except Exception:  # onnxruntime raises its own types for a damaged file; the next start exports again
         path.unlink(missing_ok=True)
         raise

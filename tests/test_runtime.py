@@ -156,3 +156,14 @@ def test_kabar_ask_loads_no_torch(tmp_path, model_dir):
     second = subprocess.run([sys.executable, "-c", probe, question], capture_output=True, text=True, env=env)
     assert json.loads(second.stderr.splitlines()[-1]) == [], second.stderr
     assert json.loads(second.stdout)["found"] and json.loads(second.stdout) == json.loads(first.stdout)
+
+
+def test_warming_loads_the_question_encoder_sharing_the_checkers_tokenizer(model_dir, bot_engine):
+    from index.engine import Engine
+    from index.query_onnx import OnnxQueries
+
+    engine = Engine(bot_engine.settings, BundledEmbedder(model_dir.parent), bot_engine.checker)
+    assert engine.embedder._engine is None
+    engine.warm()  # what `kabar serve` does before it polls, so the first user does not wait for it
+    assert type(engine.embedder._engine) is OnnxQueries
+    assert engine.embedder._engine.tokenizer is bot_engine.checker.tokenizer  # built once, ~0.2 s
