@@ -127,7 +127,8 @@ def engine_rows(data_dir: Path, questions: list[str]) -> list[str]:
             answered = engine.ask(question, k=3).found
             if i >= 5:  # warm-up
                 times[name].append(time.perf_counter() - started)
-                found += [answered] if name == "auto" else []
+                if name == "auto":
+                    found.append(answered)
     lines = ["| runtime | embedder | checker | p50 ms | p95 ms |", "|---|---|---|---|---|"]
     for name, engine in engines.items():
         lines.append(
@@ -145,8 +146,8 @@ def engine_rows(data_dir: Path, questions: list[str]) -> list[str]:
         *lines,
         "",
         f"torch / auto per question: median {ratio:.2f}× over {len(times['auto'])} questions. "
-        f"Auto runtime by outcome: {'; '.join(split)} (a refusal reads all the candidates, an answer "
-        "found among the likeliest six reads half).",
+        f"Auto runtime by outcome: {'; '.join(split)} (a refusal reads every candidate it has, an "
+        "answer found among the likeliest six reads half).",
         "",
         "Where the time of one question goes (auto runtime, the same questions, median ms per stage):",
         "",

@@ -296,7 +296,7 @@ def curve_from_dump(name: str) -> list[str]:
     path = get_settings().data_dir / "eval" / f"trust-{name}.jsonl"
     with path.open(encoding="utf-8") as f:
         rows = [json.loads(line) for line in f]
-    return ["", "## The curve (threshold moved, same answers)", "", *confidence_curve(rows)]
+    return ["", "## The curve (threshold moved, every candidate read)", "", *confidence_curve(rows)]
 
 
 def _dump(asked: list[Asked], name: str) -> list[str]:

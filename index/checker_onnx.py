@@ -56,10 +56,7 @@ FFN_OUTPUT = re.compile(r"/layer\.\d+/output/dense/MatMul$")  # not .../attentio
 
 class OnnxChecker(Checker):
     def __init__(self, path: Path, tokenizer: PairTokenizer, calibration: Calibration, words: np.ndarray):
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = CORES
-        options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session = session(path, CORES)
         self.tokenizer = tokenizer
         self.calibration = calibration
         self.words = words
@@ -235,42 +232,58 @@ def export_path(model_cache_dir: Path, digest: str) -> Path:
 
 
 def export(encoder_dir: Path, out: Path) -> None:
-    """torch → ONNX, written to a temporary name and renamed, so a crash never leaves half a file."""
+    """The checker, torch → ONNX, from word vectors to its logit."""
+    torch_checker = load_checker(encoder_dir)
+    example = torch_checker.tokenizer(["q"] * 2, ["a sentence", "another one"], padding=True, return_tensors="pt")
+    export_from_word_vectors(torch_checker.model, lambda output: output.logits, example, out, "logits")
+
+
+def export_from_word_vectors(model, pick, example, out: Path, output: str) -> None:
+    """A transformers encoder, torch → ONNX, starting after its word-embedding lookup (the table stays
+    memory-mapped at run time: `mapped_tensor`); `pick` chooses what of its output the graph returns.
+
+    Position ids count from the first token, as they do from input_ids for every token that is not
+    right-padding (and padding is masked). Written to a temporary name and renamed, so a crash never
+    leaves half a file.
+    """
     import torch
 
-    torch_checker = load_checker(encoder_dir)
-    model = torch_checker.model.requires_grad_(False)
+    model = model.eval().requires_grad_(False)
     model.config._attn_implementation = "eager"  # traceable attention; the same arithmetic
 
-    class AfterLookup(torch.nn.Module):
-        """The checker from word vectors on: position ids count from the first token, as they do
-        from input_ids for every token that is not right-padding (and padding is masked)."""
-
+    class FromWordVectors(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.model = model
+            self.model = model  # the attribute names the graph's nodes ("/model/roberta/encoder/layer.0/…")
 
         def forward(self, inputs_embeds, attention_mask):
-            return self.model(inputs_embeds=inputs_embeds, attention_mask=attention_mask).logits
+            return pick(self.model(inputs_embeds=inputs_embeds, attention_mask=attention_mask))
 
-    example = torch_checker.tokenizer(["q"] * 2, ["a sentence", "another one"], padding=True, return_tensors="pt")
-    embeds = model.roberta.embeddings.word_embeddings(example["input_ids"])
+    embeds = model.get_input_embeddings()(example["input_ids"])
     out.parent.mkdir(parents=True, exist_ok=True)
+    axes = {0: "rows", 1: "tokens"}
 
     def write(path: Path) -> None:
         with torch.inference_mode():
             torch.onnx.export(
-                AfterLookup(),
+                FromWordVectors(),
                 (embeds, example["attention_mask"]),
                 str(path),
                 dynamo=False,
                 input_names=["inputs_embeds", "attention_mask"],
-                output_names=["logits"],
-                dynamic_axes={"inputs_embeds": {0: "pairs", 1: "tokens"}, "attention_mask": {0: "pairs", 1: "tokens"}},
+                output_names=[output],
+                dynamic_axes={"inputs_embeds": axes, "attention_mask": axes},
                 opset_version=17,
             )
 
     write_whole(out, write)
+
+
+def session(path: Path, threads: int) -> onnxruntime.InferenceSession:
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 def quantize(source: Path, out: Path) -> None:
@@ -310,10 +323,10 @@ def load(encoder_dir: Path, weights: Path = WEIGHTS, meta_path: Path = META, pre
         for stale in path.parent.glob("checker-*.onnx"):  # earlier weights or formats: never read again
             if stale not in current:
                 stale.unlink(missing_ok=True)
+    words = mapped_tensor(encoder_dir / "model.safetensors", WORD_EMBEDDINGS)
+    tokenizer, calibration = pair_tokenizer(encoder_dir), Calibration(**meta.get("calibration", {}))
     try:
-        words = mapped_tensor(encoder_dir / "model.safetensors", WORD_EMBEDDINGS)
-        calibration = Calibration(**meta.get("calibration", {}))
-        return OnnxChecker(path, pair_tokenizer(encoder_dir), calibration, words)
+        return OnnxChecker(path, tokenizer, calibration, words)
     except Exception as error:  # onnxruntime raises its own types for a damaged file
         path.unlink(missing_ok=True)
         raise CheckerUnavailable(f"The answer checker export {path} was damaged and is removed: run again.") from error

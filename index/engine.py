@@ -181,8 +181,11 @@ class Engine:
         return replace(result, hits=result.hits[:k]) if k else result
 
     def warm(self) -> None:
-        """Load what the first question would (the question encoder), so a bot's first user does not wait."""
+        """Load and run once what the first question would (the question encoder, the checker's first
+        run), so a bot's first user does not wait for it."""
         self.embedder.queries(["warm-up"])
+        if self.checker is not None:
+            self.checker.probabilities("warm-up", ["warm-up"])
 
     def articles(self) -> list[Article]:
         return newest_first(list(self._require().articles.values()))

