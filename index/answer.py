@@ -55,7 +55,7 @@ class AnswerConfig:
     checked: int = 12
     # It reads the `checked_first` likeliest of those first and the rest only when none of them clears
     # the threshold (index.answer.judge): found or not is the same as reading all twelve, and an answer
-    # found early costs half (at 10k benchmark passages, checker p50 151 → 104 ms; bench/results/question_path.md).
+    # found early costs half (at 10k benchmark passages, checker p50 151 → 103 ms; bench/results/question_path.md).
     checked_first: int = 6
     read_every: bool = False  # read the rest anyway (bench/trust.py: confidences for tuning and curves)
 
