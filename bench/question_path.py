@@ -157,7 +157,7 @@ def engine_rows(data_dir: Path, questions: list[str]) -> list[str]:
 
 def stage_rows(engine, questions: list[str]) -> list[str]:
     """Engine._ask's stages timed one by one: what bounds the question path."""
-    from index.answer import candidates, judge, language
+    from index.answer import candidates, judge
     from index.search import search
 
     snapshot, config = engine.snapshot, engine.answer_config
@@ -171,8 +171,7 @@ def stage_rows(engine, questions: list[str]) -> list[str]:
         t2 = time.perf_counter()
         pool = candidates(question, hits, engine.embedder, config, q, snapshot.sentences_of)
         t3 = time.perf_counter()
-        threshold = engine.checker.calibration.threshold_for(language(question) == "en")
-        read = judge(engine.checker, question, pool, threshold, config.checked_first)
+        read = judge(engine.checker, question, pool, config)
         t4 = time.perf_counter()
         for name, seconds in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
             stages[name].append(seconds)

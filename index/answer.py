@@ -285,8 +285,8 @@ def answer(
     # question at all is the bi-encoder's call (a date sentence "answers" any "kapan?" question).
     related = bool(hits) and bool(key_terms(question)) and _related(question, hits, config)
     pool = candidates(question, hits, embedder, config, query_vector, sentence_vectors) if related else []
+    pool = judge(checker, question, pool, config)
     threshold = checker.calibration.threshold_for(lang == "en")
-    pool = judge(checker, question, pool, threshold, config.checked_first, config.read_every)
     passing = [c for c in pool if c.probability >= threshold]
     confidence = pool[0].probability if pool else 0.0
     if not passing:
@@ -307,23 +307,22 @@ def answer(
     )
 
 
-def judge(
-    checker: Checker, question: str, pool: list[Candidate], threshold: float, first: int, read_every: bool = False
-) -> list[Candidate]:
+def judge(checker: Checker, question: str, pool: list[Candidate], config: AnswerConfig) -> list[Candidate]:
     """The candidates the checker read, with its probabilities, best first.
 
-    It reads the `first` likeliest (by the bi-encoder's prior) in one batch, and the others in a second
-    only when none of those clears the threshold (or `read_every`). Always the same two batches: the
-    int8 checker quantizes activations per batch, so a sentence's probability depends a little on its
-    batch mates, and with fixed batches found-or-refused is exactly what reading them all decides (a
-    refusal always reads them all); only which passing sentence leads can differ.
+    It reads the `config.checked_first` likeliest (by the bi-encoder's prior) in one batch, and the
+    others in a second only when none of those clears the threshold (or `config.read_every`). Always
+    the same two batches: the int8 checker quantizes activations per batch, so a sentence's probability
+    depends a little on its batch mates, and with fixed batches found-or-refused is exactly what reading
+    them all decides (a refusal always reads them all); only which passing sentence leads can differ.
     """
+    threshold = checker.calibration.threshold_for(is_english(question))
     judged: list[Candidate] = []
-    for part in (pool[:first], pool[first:]) if first > 0 else (pool,):
+    for part in (pool[: config.checked_first], pool[config.checked_first :]):
         if part:
             probabilities = checker.probabilities(question, [c.context or c.text for c in part])
             judged += [replace(c, probability=float(p)) for c, p in zip(part, probabilities, strict=True)]
-        if not read_every and any(c.probability >= threshold for c in judged):
+        if not config.read_every and any(c.probability >= threshold for c in judged):
             break
     return sorted(judged, key=lambda c: -c.probability)
 

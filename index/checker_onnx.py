@@ -179,6 +179,12 @@ class PairTokenizer:
 
 
 @functools.cache
+def word_vectors(encoder_dir: Path) -> np.ndarray:
+    """The converted model's word-embedding table, memory-mapped once per process (checker and question encoder)."""
+    return mapped_tensor(encoder_dir / "model.safetensors", WORD_EMBEDDINGS)
+
+
+@functools.cache
 def pair_tokenizer(encoder_dir: Path) -> PairTokenizer:
     """One per converted model and process (~0.2 s to build): the checker and the question encoder share it."""
     return PairTokenizer(encoder_dir, encoder_dir.parent)
@@ -323,7 +329,7 @@ def load(encoder_dir: Path, weights: Path = WEIGHTS, meta_path: Path = META, pre
         for stale in path.parent.glob("checker-*.onnx"):  # earlier weights or formats: never read again
             if stale not in current:
                 stale.unlink(missing_ok=True)
-    words = mapped_tensor(encoder_dir / "model.safetensors", WORD_EMBEDDINGS)
+    words = word_vectors(encoder_dir)
     tokenizer, calibration = pair_tokenizer(encoder_dir), Calibration(**meta.get("calibration", {}))
     try:
         return OnnxChecker(path, tokenizer, calibration, words)

@@ -15,20 +15,12 @@ named for it, so a re-converted model means a new export.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from index.checker_onnx import (
-    WORD_EMBEDDINGS,
-    PairTokenizer,
-    export_from_word_vectors,
-    mapped_tensor,
-    pair_tokenizer,
-    session,
-)
+from index.checker_onnx import PairTokenizer, export_from_word_vectors, pair_tokenizer, session, word_vectors
 
 log = logging.getLogger(__name__)
 FORMAT = "v1"
@@ -53,13 +45,13 @@ def export(encoder_dir: Path, out: Path) -> None:
 
 
 class OnnxQueries:
-    """Unit vectors of questions, mean-pooled as the bundled sentence-transformers model pools them."""
+    """Question vectors, mean-pooled as the bundled sentence-transformers model pools them (not unit
+    length yet: BundledEmbedder normalizes them, and holds its lock around every call)."""
 
     def __init__(self, path: Path, tokenizer: PairTokenizer, words: np.ndarray):
         self.session = session(path, threads=1)
         self.tokenizer = tokenizer
         self.words = words
-        self._lock = threading.Lock()
 
     def query(self, texts: Sequence[str]) -> np.ndarray:
         rows = [self.tokenizer.encode_one(PROMPT + t, MAX_TOKENS) for t in texts]
@@ -69,8 +61,7 @@ class OnnxQueries:
                 "inputs_embeds": np.ascontiguousarray(self.words[np.array([ids])], dtype=np.float32),
                 "attention_mask": np.ones((1, len(ids)), dtype=np.int64),
             }
-            with self._lock:
-                [tokens] = self.session.run(["tokens"], feed)
+            [tokens] = self.session.run(["tokens"], feed)
             out[i] = tokens[0].mean(0)
         return out
 
@@ -84,8 +75,7 @@ def load(encoder_dir: Path) -> OnnxQueries:
         for stale in path.parent.glob("questions-*.onnx"):  # an earlier conversion or format: never read again
             if stale != path:
                 stale.unlink(missing_ok=True)
-    words = mapped_tensor(encoder_dir / "model.safetensors", WORD_EMBEDDINGS)
-    tokenizer = pair_tokenizer(encoder_dir)
+    words, tokenizer = word_vectors(encoder_dir), pair_tokenizer(encoder_dir)
     try:
         return OnnxQueries(path, tokenizer, words)
     except Exception:  # onnxruntime raises its own types for a damaged file; the next start exports again

@@ -189,14 +189,17 @@ def _pool(*probabilities: float):
     ],
 )
 def test_the_checker_reads_the_rest_only_when_the_likeliest_fail(probabilities, read, found) -> None:
-    from index.answer import judge
+    from dataclasses import replace
 
+    from index.answer import AnswerConfig, judge
+
+    two = replace(AnswerConfig(), checked_first=2)
     fake = CountingChecker()
-    judged = judge(fake, "q", _pool(*probabilities), 0.5, first=2)
+    judged = judge(fake, "q", _pool(*probabilities), two)
     assert len(fake.read) == read == len(judged)
     assert (judged[0].probability >= 0.5) is found
     assert [c.probability for c in judged] == sorted((c.probability for c in judged), reverse=True)
-    everything = judge(CountingChecker(), "q", _pool(*probabilities), 0.5, first=2, read_every=True)
+    everything = judge(CountingChecker(), "q", _pool(*probabilities), replace(two, read_every=True))
     assert len(everything) == len(probabilities) and (everything[0].probability >= 0.5) is found
 
 
