@@ -147,7 +147,7 @@ def engine_rows(data_dir: Path, questions: list[str]) -> list[str]:
         "",
         f"torch / auto per question: median {ratio:.2f}× over {len(times['auto'])} questions. "
         f"Auto runtime by outcome: {'; '.join(split)} (a refusal reads every candidate it has, an "
-        "answer found among the likeliest six reads half).",
+        "answer stops reading once a sentence clears the threshold).",
         "",
         "Where the time of one question goes (auto runtime, the same questions, median ms per stage):",
         "",

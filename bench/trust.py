@@ -196,14 +196,14 @@ def reading_all(engine: Engine) -> Iterator[Engine]:
 
 
 def same_verdicts(shipped: list[Asked], every: list[Asked]) -> list[str]:
-    """The shipped two-step reading against reading every candidate, question by question."""
+    """The shipped early-stopping reading against reading every candidate, question by question."""
     pairs = list(zip(shipped, every, strict=True))
     same = sum(a.answer.found == b.answer.found for a, b in pairs)
     found = [(a, b) for a, b in pairs if a.answer.found and b.answer.found]
     other = sum(a.answer.text != b.answer.text for a, b in found)
     return [
-        f"The checker reads the {AnswerConfig.checked_first} likeliest candidates first and the rest only when "
-        f"none of those clears the threshold: found or refused was the same as reading all of them for {same} of "
+        f"The checker reads the candidates {AnswerConfig.read_step} at a time, likeliest first, and stops once one "
+        f"clears the threshold: found or refused was the same as reading all of them for {same} of "
         f"{len(pairs)} questions; of the {len(found)} found, {other} got another answer sentence. The curve "
         "below reads them all.",
     ]
@@ -401,7 +401,7 @@ def seed(engine: Engine) -> list[str]:
     answers = [engine.ask(r["question"], k=3) for r in tqdm(rows, desc="seed")]
     with reading_all(engine):
         every = [engine.ask(r["question"], k=3) for r in tqdm(rows, desc="seed, reading every candidate")]
-    assert [a.found for a in answers] == [a.found for a in every], "the two-step reading changed a verdict"
+    assert [a.found for a in answers] == [a.found for a in every], "stopping early changed a verdict"
     out = get_settings().data_dir / "eval" / "trust-seed.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as f:

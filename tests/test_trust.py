@@ -75,6 +75,17 @@ def test_checker_reads_the_question_against_the_sentence(answer_checker) -> None
     assert father < threshold
 
 
+def test_a_sentence_scores_the_same_however_far_the_reading_goes(answer_checker) -> None:
+    """The int8 checker quantizes activations per run; its fixed runs of two make reading two at a time
+    (index.answer.judge) score each sentence exactly as reading all of them at once."""
+    sentences = [f"{HEADER} {UNDER_IT}", TREATY, UNDER_IT, "Putin tiba di Pyongyang pada Juni.", HEADER]
+    whole = answer_checker.probabilities(HEADER, sentences)
+    stepwise = [
+        p for i in range(0, len(sentences), 2) for p in answer_checker.probabilities(HEADER, sentences[i : i + 2])
+    ]
+    assert list(whole) == stepwise
+
+
 @pytest.fixture(scope="module")
 def seed_answers(bot_engine):
     return [(row, bot_engine.ask(row["question"], k=3)) for row in TEST]
@@ -162,15 +173,31 @@ def test_typed_negatives_answer_another_question_of_the_same_kind() -> None:
     assert set(out) <= {"KTT 2019."}
 
 
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("Kapan Putin mengunjungi Pyongyang pada 2000?", {"putin", "pyongyang", "2000"}),
+        ("How do I bake sourdough bread at home?", set()),
+        ("What did I read about Kim Taewoo?", {"kim", "taewoo"}),
+    ],
+)
+def test_names_are_capitalised_words_and_numbers_not_the_pronoun_i(question, names) -> None:
+    from index.answer import entities
+
+    assert entities(question) == names
+
+
 class CountingChecker:
     """A deterministic stand-in for the checker: a sentence's probability is written in it ("p=0.7")."""
 
     def __init__(self):
         self.calibration = checker_module.Calibration(threshold=0.5)
         self.read: list[str] = []
+        self.batches: list[int] = []
 
     def probabilities(self, question, sentences):
         self.read += sentences
+        self.batches.append(len(sentences))
         return [float(s.split("p=")[1]) for s in sentences]
 
 
@@ -183,23 +210,25 @@ def _pool(*probabilities: float):
 @pytest.mark.parametrize(
     ("probabilities", "read", "found"),
     [
-        ((0.1, 0.9, 0.2, 0.3, 0.95), 2, True),  # a passer among the first two: the rest is not read
-        ((0.1, 0.2, 0.3, 0.95, 0.4), 5, True),  # none among them: all read, the late passer found
+        ((0.1, 0.9, 0.2, 0.3, 0.95), 2, True),  # a sure passer among the first two: the rest is not read
+        ((0.1, 0.6, 0.2, 0.7, 0.95), 4, True),  # a marginal one: two more are read, then no more
+        ((0.1, 0.2, 0.3, 0.95, 0.4), 4, True),  # none among the first two: the next two hold a passer
         ((0.1, 0.2, 0.3, 0.4, 0.45), 5, False),  # a refusal always reads them all
     ],
 )
-def test_the_checker_reads_the_rest_only_when_the_likeliest_fail(probabilities, read, found) -> None:
+def test_the_checker_reads_two_at_a_time_until_one_clears(probabilities, read, found) -> None:
     from dataclasses import replace
 
     from index.answer import AnswerConfig, judge
 
-    two = replace(AnswerConfig(), checked_first=2)
+    config = AnswerConfig()
     fake = CountingChecker()
-    judged = judge(fake, "q", _pool(*probabilities), two)
+    judged = judge(fake, "q", _pool(*probabilities), config)
     assert len(fake.read) == read == len(judged)
+    assert max(fake.batches) == config.read_step
     assert (judged[0].probability >= 0.5) is found
     assert [c.probability for c in judged] == sorted((c.probability for c in judged), reverse=True)
-    everything = judge(CountingChecker(), "q", _pool(*probabilities), replace(two, read_every=True))
+    everything = judge(CountingChecker(), "q", _pool(*probabilities), replace(config, read_every=True))
     assert len(everything) == len(probabilities) and (everything[0].probability >= 0.5) is found
 
 
