@@ -62,6 +62,10 @@ class AnswerConfig:
     # sentences instead of 6.2 when it answers (bench/results/question_path.md).
     read_step: int = 2
     sure: float = 0.8
+    # English questions score low and close together under their own low threshold (README, Quality), so
+    # a pass among the first pairs says little: they read the six likeliest before stopping, as they did
+    # before reading stopped early ("What does Kim want in return?" finds its sentence fifth).
+    english_read_least: int = 6
     read_every: bool = False  # read the rest anyway (bench/trust.py: confidences for tuning and curves)
 
 
@@ -317,12 +321,15 @@ def judge(checker: Checker, question: str, pool: list[Candidate], config: Answer
     """The candidates the checker read, with its probabilities, best first.
 
     Two at a time in the pool's order (the bi-encoder's prior), stopping after the step in which one
-    clears the threshold, or one step later when the best so far is below `config.sure`; every candidate
-    when none clears it or with `config.read_every`. The checker scores each sentence in a fixed run
+    clears the threshold, or one step later when the best so far is below `config.sure` (an English
+    question reads at least `config.english_read_least`); every candidate when none clears it or with
+    `config.read_every`. The checker scores each sentence in a fixed run
     with its neighbour (checker_onnx.PAIRS_PER_RUN), so where the reading stops changes no score: found
     or refused is exactly what reading them all decides; only which passing sentence leads can differ.
     """
-    threshold = checker.calibration.threshold_for(is_english(question))
+    english = is_english(question)
+    threshold = checker.calibration.threshold_for(english)
+    least = config.english_read_least if english else 0
     judged: list[Candidate] = []
     stop = len(pool)
     for start in range(0, len(pool), config.read_step):
@@ -333,7 +340,7 @@ def judge(checker: Checker, question: str, pool: list[Candidate], config: Answer
         judged += [replace(c, probability=float(p)) for c, p in zip(part, probabilities, strict=True)]
         best = max(c.probability for c in judged)
         if not config.read_every and best >= threshold and stop == len(pool):
-            stop = start + config.read_step * (1 if best >= config.sure else 2)
+            stop = max(least, start + config.read_step * (1 if best >= config.sure else 2))
     return sorted(judged, key=lambda c: -c.probability)
 
 

@@ -230,6 +230,9 @@ def test_the_checker_reads_two_at_a_time_until_one_clears(probabilities, read, f
     assert [c.probability for c in judged] == sorted((c.probability for c in judged), reverse=True)
     everything = judge(CountingChecker(), "q", _pool(*probabilities), replace(config, read_every=True))
     assert len(everything) == len(probabilities) and (everything[0].probability >= 0.5) is found
+    english = CountingChecker()
+    judge(english, "What does Kim want in return?", _pool(*probabilities, 0.1, 0.1), config)
+    assert len(english.read) == (max(read, config.english_read_least) if found else len(probabilities) + 2)
 
 
 def test_reading_the_likeliest_first_keeps_every_seed_verdict(bot_engine, seed_answers) -> None:
