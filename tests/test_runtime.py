@@ -167,3 +167,14 @@ def test_warming_loads_the_question_encoder_sharing_the_checkers_tokenizer(model
     engine.warm()  # what `kabar serve` does before it polls, so the first user does not wait for it
     assert type(engine.embedder._engine) is OnnxQueries
     assert engine.embedder._engine.tokenizer is bot_engine.checker.tokenizer  # built once, ~0.2 s
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "1"), ("2", "2")])
+def test_numpy_gets_one_blas_thread_unless_the_user_chose(given, expected):
+    """Spinning OpenBLAS workers take the core the checker's second thread needs; a user's choice stands."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if given:
+        env["OPENBLAS_NUM_THREADS"] = given
+    probe = "import os, index, numpy; print(os.environ['OPENBLAS_NUM_THREADS'])"
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == expected
