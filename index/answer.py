@@ -59,7 +59,7 @@ class AnswerConfig:
     # sentence next to it. Found or not is what reading all twelve decides (a refusal reads them all).
     # Chosen on the valid splits: against reading six first, the answer holds the gold answer as often
     # (73.9 % vs 74.3 %), cites the gold passage first more often (70.9 % vs 68.1 %) and reads 3.1
-    # sentences instead of 6.2 when it answers (bench/results/question_path.md).
+    # sentences instead of 6.2 when it answers (README, Quality; the speed: bench/results/question_path.md).
     read_step: int = 2
     sure: float = 0.8
     # English questions score low and close together under their own low threshold (README, Quality), so
@@ -323,9 +323,9 @@ def judge(checker: Checker, question: str, pool: list[Candidate], config: Answer
     Two at a time in the pool's order (the bi-encoder's prior), stopping after the step in which one
     clears the threshold, or one step later when the best so far is below `config.sure` (an English
     question reads at least `config.english_read_least`); every candidate when none clears it or with
-    `config.read_every`. The checker scores each sentence in a fixed run
-    with its neighbour (checker_onnx.PAIRS_PER_RUN), so where the reading stops changes no score: found
-    or refused is exactly what reading them all decides; only which passing sentence leads can differ.
+    `config.read_every`. The int8 checker scores each sentence in a fixed run with its neighbour
+    (checker_onnx.PAIRS_PER_RUN), so where the reading stops changes no score: found or refused is exactly
+    what reading them all decides; only which passing sentence leads can differ.
     """
     english = is_english(question)
     threshold = checker.calibration.threshold_for(english)
