@@ -331,16 +331,16 @@ def judge(checker: Checker, question: str, pool: list[Candidate], config: Answer
     threshold = checker.calibration.threshold_for(english)
     least = config.english_read_least if english else 0
     judged: list[Candidate] = []
-    stop = len(pool)
+    end: int | None = None  # how far to read, set once a candidate clears the threshold
     for start in range(0, len(pool), config.read_step):
-        if start >= stop:
+        if end is not None and start >= end:
             break
         part = pool[start : start + config.read_step]
         probabilities = checker.probabilities(question, [c.context or c.text for c in part])
         judged += [replace(c, probability=float(p)) for c, p in zip(part, probabilities, strict=True)]
         best = max(c.probability for c in judged)
-        if not config.read_every and best >= threshold and stop == len(pool):
-            stop = max(least, start + config.read_step * (1 if best >= config.sure else 2))
+        if end is None and not config.read_every and best >= threshold:
+            end = max(least, start + config.read_step * (1 if best >= config.sure else 2))
     return sorted(judged, key=lambda c: -c.probability)
 
 
