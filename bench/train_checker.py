@@ -1,6 +1,7 @@
 """Train the answer checker (index/checker.py) on the benchmarks' train splits; report held-out figures.
 
-    python -m bench.train_checker [--epochs 3] [--stop-after 2] [--limit N] [--out index/weights/checker.safetensors]
+    python -m bench.train_checker [--epochs 3] [--stop-after 2] [--limit N] [--skip N]
+                                  [--out index/weights/checker.safetensors]
 
 Pairs: a question and one sentence of a passage, split by Kabar's own sentence splitter.
 - FacQA train, TyDi train: the sentence holding the gold answer is a positive; the two other sentences
@@ -191,15 +192,14 @@ class Data:
 
 
 def training_pairs(
-    data: Data, limit: int | None, rng: random.Random, typed: bool = False
+    data: Data, limit: int | None, rng: random.Random, typed: bool = False, skip: int = 0
 ) -> list[tuple[str, str, float]]:
     import bm25s
 
     train = [q for b in ("facqa", "tydiqa_id", "idk") for q in data.split(b, "train")]
     by_kind = answer_sentences(data, train) if typed else {}
     rng.shuffle(train)
-    if limit:
-        train = train[:limit]
+    train = train[skip : skip + limit if limit else None]
     ids = list(data.passages)
     retriever = bm25s.BM25(k1=0.9, b=0.4)
     retriever.index([keyword.tokenize(data.passages[p]) for p in ids], show_progress=False)
@@ -406,6 +406,9 @@ def main() -> None:
         "--stop-after", type=int, default=None, help="end after this many epochs (the schedule still spans --epochs)"
     )
     parser.add_argument("--limit", type=int, default=None, help="train questions (default: all)")
+    parser.add_argument(
+        "--skip", type=int, default=0, help="leave out the first N shuffled train questions (a continuation's new ones)"
+    )
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--out", type=Path, default=checker.WEIGHTS)
@@ -441,7 +444,7 @@ def main() -> None:
     upper = upper_model(model)
 
     data = Data()
-    pairs = training_pairs(data, args.limit, rng, typed=args.typed_negatives)
+    pairs = training_pairs(data, args.limit, rng, typed=args.typed_negatives, skip=args.skip)
     positives = int(sum(p[2] for p in pairs))
     log.info("%d training pairs (%d positive)", len(pairs), positives)
     lower = cache_lower_layers(model, tokenizer, pairs)
@@ -531,6 +534,7 @@ def main() -> None:
             "positives": positives,
             "typed_negatives": args.typed_negatives,
             "questions": args.limit,
+            "skipped": args.skip,
             "minutes": round((time.time() - started) / 60, 1),
             "command": "python -m bench.train_checker " + " ".join(sys.argv[1:]),
             # the run this one started from, as its own metadata recorded it
