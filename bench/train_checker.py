@@ -16,7 +16,9 @@ Pairs: a question and one sentence of a passage, split by Kabar's own sentence s
 A sentence is read as the bot reads it (index.answer.context_for): after the sentence before it when it
 opens with a pronoun or sits under a question header.
 A fifth of the questions have their question words put in English ("Siapa" → "Who"), so the checker
-leans less on Indonesian function words and English questions transfer better.
+leans less on Indonesian function words and English questions transfer better. With --pseudo-english S,
+a share S more is put into English word by word (bench/pseudo_english.py), so it also learns to match
+English content words against Indonesian sentences.
 
 Thresholds are chosen on FacQA valid + TyDi dev-valid (answerable) against IDK-MRC valid, a question
 scoring its gold (or written-against) passage's best sentence. Figures printed at the end are on the
@@ -38,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import BENCHMARKS, ROOT
+from bench.pseudo_english import translate
 from index import checker, keyword
 from index.answer import ASKS_HOW_MANY, ASKS_WHEN, context_for
 from index.chunk import split_sentences
@@ -192,7 +195,12 @@ class Data:
 
 
 def training_pairs(
-    data: Data, limit: int | None, rng: random.Random, typed: bool = False, skip: int = 0
+    data: Data,
+    limit: int | None,
+    rng: random.Random,
+    typed: bool = False,
+    skip: int = 0,
+    pseudo_english: float = 0.0,
 ) -> list[tuple[str, str, float]]:
     import bm25s
 
@@ -205,7 +213,13 @@ def training_pairs(
     retriever.index([keyword.tokenize(data.passages[p]) for p in ids], show_progress=False)
     pairs: list[tuple[str, str, float]] = []
     for q in train:
-        question = english_words(q["question"]) if rng.random() < 0.2 else q["question"]
+        draw = rng.random()
+        if draw < pseudo_english:
+            question = translate(q["question"])
+        elif draw < pseudo_english + 0.2:
+            question = english_words(q["question"])
+        else:
+            question = q["question"]
         pid, holding = data.gold(q)
         sentences = data.sentences[pid]
         read = data.read(pid)
@@ -418,6 +432,12 @@ def main() -> None:
         action="store_true",
         help="add another question's answer sentence of the asked-for kind as a negative (typed_negatives)",
     )
+    parser.add_argument(
+        "--pseudo-english",
+        type=float,
+        default=0.0,
+        help="share of questions put into English word by word (needs Debian's dict-freedict-eng-ind)",
+    )
     parser.add_argument("--work", type=Path, default=ROOT / "data" / "checker-train")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -444,7 +464,9 @@ def main() -> None:
     upper = upper_model(model)
 
     data = Data()
-    pairs = training_pairs(data, args.limit, rng, typed=args.typed_negatives, skip=args.skip)
+    pairs = training_pairs(
+        data, args.limit, rng, typed=args.typed_negatives, skip=args.skip, pseudo_english=args.pseudo_english
+    )
     positives = int(sum(p[2] for p in pairs))
     log.info("%d training pairs (%d positive)", len(pairs), positives)
     lower = cache_lower_layers(model, tokenizer, pairs)
@@ -535,6 +557,7 @@ def main() -> None:
             "typed_negatives": args.typed_negatives,
             "questions": args.limit,
             "skipped": args.skip,
+            "pseudo_english": args.pseudo_english,
             "minutes": round((time.time() - started) / 60, 1),
             "command": "python -m bench.train_checker " + " ".join(sys.argv[1:]),
             # the run this one started from, as its own metadata recorded it

@@ -13,6 +13,7 @@ from index.checker import Checker
 from index.chunk import is_question_header, split_sentences
 from index.embed import Embedder
 from index.models import Answer, Hit, Passage
+from index.translate import to_indonesian
 
 SentenceVectors = Callable[[Passage], "np.ndarray | None"]  # e.g. Snapshot.sentences_of
 
@@ -66,6 +67,9 @@ class AnswerConfig:
     # a pass among the first pairs says little: they read the six likeliest before stopping, as they did
     # before reading stopped early ("What does Kim want in return?" finds its sentence fifth).
     english_read_least: int = 6
+    # The checker reads an English question word by word in Indonesian (index/translate.py), the language
+    # of every question it learnt from; retrieval and the reply keep the question as asked.
+    english_in_indonesian: bool = True
     read_every: bool = False  # read the rest anyway (bench/trust.py: confidences for tuning and curves)
 
 
@@ -117,6 +121,13 @@ def is_english(question: str) -> bool:
     """More English than Indonesian function words ("What does Kim want in return?")."""
     tokens = keyword.tokenize(question)
     return sum(t in ENGLISH_WORDS for t in tokens) > sum(t in INDONESIAN_WORDS for t in tokens)
+
+
+def wholly_english(question: str) -> bool:
+    """English with no Indonesian question or function word: not "tahun berapakah The Greatest Showman
+    dirilis?", whose English title tips is_english but which the checker reads best as asked."""
+    tokens = keyword.tokenize(question)
+    return is_english(question) and not any(t in INDONESIAN_WORDS or t.endswith("kah") for t in tokens)
 
 
 def top_cosine(question: str, hits: list[Hit], config: AnswerConfig) -> float:
@@ -330,13 +341,15 @@ def judge(checker: Checker, question: str, pool: list[Candidate], config: Answer
     english = is_english(question)
     threshold = checker.calibration.threshold_for(english)
     least = config.english_read_least if english else 0
+    translate = config.english_in_indonesian and wholly_english(question)
+    read_as = to_indonesian(question) if translate else question  # the language the checker learnt in
     judged: list[Candidate] = []
     end: int | None = None  # how far to read, set once a candidate clears the threshold
     for start in range(0, len(pool), config.read_step):
         if end is not None and start >= end:
             break
         part = pool[start : start + config.read_step]
-        probabilities = checker.probabilities(question, [c.context or c.text for c in part])
+        probabilities = checker.probabilities(read_as, [c.context or c.text for c in part])
         judged += [replace(c, probability=float(p)) for c, p in zip(part, probabilities, strict=True)]
         best = max(c.probability for c in judged)
         if end is None and not config.read_every and best >= threshold:

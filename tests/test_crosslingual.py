@@ -125,7 +125,7 @@ MISSES = {
     "for both questions: the answer is one sentence of a passage about other things.",
 }
 # The answer checker (index/checker.py) refuses these Indonesian questions although search finds their
-# passage. The shipped threshold (0.622) is chosen end to end on the benchmarks' valid splits to answer 90 %
+# passage. The shipped threshold (0.567) is chosen end to end on the benchmarks' valid splits to answer 90 %
 # of them; on these articles it costs answerable questions whose answer is one clause of a long sentence
 # (README, Quality: the seed figures and what bounds them).
 REFUSED_BY_CHECKER = {
@@ -135,7 +135,11 @@ REFUSED_BY_CHECKER = {
     "more-dangerous-visit": "the official's sentence on the riskier climate scores under the threshold",
     "juche-no-exercises": "the juche sentence scores under the threshold",
 }
-REFUSED_IN_ENGLISH: set[str] = set()  # the English twin of each pair is answered (the checker's English threshold)
+# The checker reads English questions word by word in Indonesian (index/translate.py), under an English
+# threshold (0.396) that refuses most near- and off-topic English questions; these three answerable
+# twins score under it (0.19, 0.29, 0.31; the first and last are refused in Indonesian too): the price of
+# that trade, measured in bench/results/trust-seed.md.
+REFUSED_IN_ENGLISH: set[str] = {"early-confirmation", "treaty-1961", "rail-bottleneck"}
 
 
 def _params(known: dict[str, str] | set[str], reason: str = "") -> list:
