@@ -63,7 +63,7 @@ class AnswerConfig:
     # sentences instead of 6.2 when it answers (README, Quality; the speed: bench/results/question_path.md).
     read_step: int = 2
     sure: float = 0.8
-    # English questions score low and close together under their own low threshold (README, Quality), so
+    # English questions score lower and closer together, under their own threshold (README, Quality), so
     # a pass among the first pairs says little: they read the six likeliest before stopping, as they did
     # before reading stopped early ("What does Kim want in return?" finds its sentence fifth).
     english_read_least: int = 6
