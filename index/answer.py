@@ -336,7 +336,8 @@ def judge(checker: Checker, question: str, pool: list[Candidate], config: Answer
     question reads at least `config.english_read_least`); every candidate when none clears it or with
     `config.read_every`. The int8 checker scores each sentence in a fixed run with its neighbour
     (checker_onnx.PAIRS_PER_RUN), so where the reading stops changes no score: found or refused is exactly
-    what reading them all decides; only which passing sentence leads can differ.
+    what reading them all decides; only which passing sentence leads can differ. A wholly English question
+    is read word by word in Indonesian (index/translate.py), the language of the checker's training.
     """
     english = is_english(question)
     threshold = checker.calibration.threshold_for(english)
