@@ -3,7 +3,7 @@
 The checker learnt from Indonesian questions only (the benchmarks hold no others, and no translation model
 runs offline), so an English question's score says little: on the seed dev split English answerable and
 unanswerable questions scored close together. Read word by word in Indonesian ("Who replaced Shoigu as
-defence minister?" → "siapa mengganti Shoigu sebagai pertahanan menteri?"), the same question meets the
+defence minister?" → "Siapa menggantikan Shoigu sebagai pertahanan menteri?"), the same question meets the
 checker in the words it knows; the word order stays English, which the checker minds less than the
 language. Retrieval still embeds the question as asked (e5 is multilingual); only the checker reads this.
 
@@ -14,9 +14,12 @@ right for names.
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import cache
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 LEXICON = Path(__file__).resolve().parent / "lexicon" / "eng-ind.tsv"
 
@@ -61,11 +64,19 @@ WORDS = {
 def lexicon(path: Path = LEXICON) -> dict[str, str]:
     """English word or phrase → Indonesian, the hand list over the dictionary's."""
     words: dict[str, str] = {}
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            english, _, indonesian = line.partition("\t")
-            if indonesian and not line.startswith("#"):
-                words[english] = indonesian.lower()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as error:  # English questions still work, on the hand list alone
+        log.warning(
+            "English word list %s is unreadable (%s): reinstall Kabar or run `python -m bench.build_lexicon`",
+            path,
+            error,
+        )
+        lines = []
+    for line in lines:
+        english, _, indonesian = line.partition("\t")
+        if indonesian and not line.startswith("#"):
+            words[english] = indonesian.lower()
     return {**words, **WORDS}
 
 
