@@ -158,6 +158,54 @@ def typed_negatives(q: dict, pid: str, by_kind: dict[str, list[tuple[str, str]]]
     return out
 
 
+def swap_vocabulary(data: Data, questions: list[dict]) -> tuple[dict[str, int], list[str]]:
+    """Document frequency of every passage word, and the content words train questions use (the
+    replacements swap_word draws from: real question words, not rare typos)."""
+    df: dict[str, int] = {}
+    for text in data.passages.values():
+        for w in set(keyword.tokenize(text)):
+            df[w] = df.get(w, 0) + 1
+    words = {w for q in questions for w in re.findall(r"\b[a-z][a-z-]{3,}\b", q["question"])}
+    return df, sorted(w for w in words if w not in SWAP_SKIP and 5 <= df.get(w, 0) <= len(data.passages) // 20)
+
+
+# Words a swap must not touch: question and function words, and ones too common to carry the relation.
+SWAP_SKIP = set(
+    "siapa siapakah kapan kapankah mana manakah berapa berapakah mengapa kenapa bagaimana bagaimanakah apa apakah"
+    " yang dari pada untuk dengan dalam oleh atau adalah ialah merupakan tersebut sebagai akan telah sudah"
+    " bisa dapat juga saat ketika tahun nama disebut who when where what which why how many that with from".split()
+)
+
+
+def word_shape(word: str) -> tuple[str, str]:
+    """A rough part of speech from Indonesian affixes, so a verb is swapped for a verb
+    ("didirikan" → "dibubarkan") and a noun for a noun, not for whatever word comes."""
+    prefix = next((p for p in ("me", "di", "ber", "ter", "pe", "ke", "se") if word.startswith(p)), "")
+    suffix = next((x for x in ("kan", "an", "i", "nya") if word.endswith(x)), "")
+    return prefix, suffix
+
+
+def swap_word(
+    question: str, sentence: str, df: dict[str, int], vocabulary: list[str], rng: random.Random
+) -> str | None:
+    """The question with the rarest word it shares with its answer sentence swapped for another
+    question's word: "Kapan Microsoft didirikan?" → "Kapan Microsoft dibubarkan?". The same names, the
+    same kind of fact, but not the one the sentence states: the near-topic question the seed articles
+    get ("Siapa yang menggantikan Shoigu sebagai menteri pertahanan?" against "Shoigu adalah menteri
+    pertahanan…"), which IDK-MRC's hand-written unanswerables hold too few of."""
+    said = set(keyword.tokenize(sentence))
+    shared = [w for w in re.findall(r"\b[a-z][a-z-]{3,}\b", question) if w in said and w not in SWAP_SKIP]
+    if not shared or not vocabulary:
+        return None
+    word = min(shared, key=lambda w: df.get(w, 0))
+    alike = [w for w in vocabulary if word_shape(w) == word_shape(word)] or vocabulary
+    for _ in range(20):
+        other = rng.choice(alike)
+        if other not in said and other[:4] != word[:4]:
+            return re.sub(rf"\b{re.escape(word)}\b", other, question, count=1)
+    return None
+
+
 class Data:
     """Benchmark passages and questions, split by split."""
 
@@ -201,11 +249,13 @@ def training_pairs(
     typed: bool = False,
     skip: int = 0,
     pseudo_english: float = 0.0,
+    swapped: bool = False,
 ) -> list[tuple[str, str, float]]:
     import bm25s
 
     train = [q for b in ("facqa", "tydiqa_id", "idk") for q in data.split(b, "train")]
     by_kind = answer_sentences(data, train) if typed else {}
+    df, vocabulary = swap_vocabulary(data, train) if swapped else ({}, [])
     rng.shuffle(train)
     train = train[skip : skip + limit if limit else None]
     ids = list(data.passages)
@@ -233,6 +283,9 @@ def training_pairs(
             erased = erase(sentences[pos][2], q["answers"])
             if erased:
                 negatives.append(read[pos].replace(sentences[pos][2], erased))
+            near = swap_word(question, sentences[pos][2], df, vocabulary, rng) if swapped else None
+            if near:
+                pairs.append((near, read[pos], 0.0))
         others = [read[i] for i, (_, _, s) in enumerate(sentences) if i not in holding]
         others = [s for s in others if not any(a in s.lower() for a in answers)]  # no unmarked answers
         others.sort(key=lambda s: -overlap(q["question"], s))
@@ -433,6 +486,11 @@ def main() -> None:
         help="add another question's answer sentence of the asked-for kind as a negative (typed_negatives)",
     )
     parser.add_argument(
+        "--swapped-negatives",
+        action="store_true",
+        help="add the question with a word it shares with its answer sentence swapped, against it (swap_word)",
+    )
+    parser.add_argument(
         "--pseudo-english",
         type=float,
         default=0.0,
@@ -465,7 +523,13 @@ def main() -> None:
 
     data = Data()
     pairs = training_pairs(
-        data, args.limit, rng, typed=args.typed_negatives, skip=args.skip, pseudo_english=args.pseudo_english
+        data,
+        args.limit,
+        rng,
+        typed=args.typed_negatives,
+        skip=args.skip,
+        pseudo_english=args.pseudo_english,
+        swapped=args.swapped_negatives,
     )
     positives = int(sum(p[2] for p in pairs))
     log.info("%d training pairs (%d positive)", len(pairs), positives)
@@ -555,6 +619,7 @@ def main() -> None:
             "seed": SEED,
             "positives": positives,
             "typed_negatives": args.typed_negatives,
+            "swapped_negatives": args.swapped_negatives,
             "questions": args.limit,
             "skipped": args.skip,
             "pseudo_english": args.pseudo_english,

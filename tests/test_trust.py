@@ -175,6 +175,22 @@ def test_typed_negatives_answer_another_question_of_the_same_kind() -> None:
     assert set(out) <= {"KTT 2019."}
 
 
+def test_swapped_negative_changes_the_rarest_word_the_question_shares_with_its_answer() -> None:
+    """Names and question word stay; one word the sentence states becomes a word of the same shape it does not."""
+    import random
+
+    from bench.train_checker import swap_word, word_shape
+
+    sentence = "Microsoft didirikan pada 1975 oleh Bill Gates di kota Albuquerque."
+    df = {"didirikan": 3, "kota": 50}
+    vocabulary = ["dibubarkan", "didirikannya", "menulis", "dijual", "sekolah"]
+    for seed in range(10):
+        out = swap_word("Kapan Microsoft didirikan di kota Albuquerque?", sentence, df, vocabulary, random.Random(seed))
+        assert out == "Kapan Microsoft dibubarkan di kota Albuquerque?"
+    assert word_shape("dibubarkan") == word_shape("didirikan") != word_shape("menulis")
+    assert swap_word("Siapa istri Bill Gates?", sentence, df, vocabulary, random.Random(0)) is None  # nothing shared
+
+
 def test_training_puts_questions_into_english_word_by_word_keeping_names() -> None:
     """Affixed Indonesian words find their root in the lexicon; names and numbers pass through."""
     from bench.pseudo_english import roots, translate
