@@ -108,13 +108,33 @@ def _cased(token: str, word: str) -> str:
     return word[:1].upper() + word[1:] if token[:1].isupper() else word
 
 
+def _in_name(tokens: list[str], i: int, words: dict[str, str]) -> bool:
+    """A short capitalised word beside a capitalised word the list lacks is part of a name: "Kim Jong
+    Un", "Choe Son Hui", "Moon Jae-in", "Park Won-gon" keep their "Un", "Son", "Moon", "Park", while
+    "Minister Lavrov" and "What Kim…" still translate (a title is longer; a question word is listed)."""
+
+    def unknown_name(j: int) -> bool:
+        return (
+            0 <= j < len(tokens) and tokens[j][:1].isupper() and not any(f in words for f in _forms(tokens[j].lower()))
+        )
+
+    token = tokens[i]
+    short_name = token[:1].isupper() and not token.isupper() and len(token) <= 4
+    return short_name and token.lower() not in WORDS and (unknown_name(i - 1) or unknown_name(i + 1))
+
+
 def to_indonesian(question: str, words: dict[str, str] | None = None) -> str:
-    """Word by word, longest phrase first (up to three words); an unknown word stays as asked."""
+    """Word by word, longest phrase first (up to three words); an unknown word, or a short word inside
+    a name, stays as asked."""
     words = lexicon() if words is None else words
     tokens = re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)*|'s\b|[^\sA-Za-z]+", question)
     out: list[str] = []
     i = 0
     while i < len(tokens):
+        if _in_name(tokens, i, words):
+            out.append(tokens[i])
+            i += 1
+            continue
         for n in (3, 2, 1):
             phrase = " ".join(tokens[i : i + n]).lower()
             found = next((words[f] for f in (_forms(phrase) if n == 1 else [phrase]) if f in words), None)

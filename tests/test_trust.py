@@ -215,6 +215,13 @@ def test_the_checker_reads_a_wholly_english_question_word_by_word_in_indonesian(
     assert (
         to_indonesian("How many US officials visited Pyongyang?", words) == "Berapa AS pejabat mengunjungi Pyongyang?"
     )
+    # a short word inside a name stays, a title or a question word beside a name still translates
+    names = {**words, "un": "pbb", "son": "anak laki-laki", "park": "taman", "foreign": "asing", "meet": "bertemu"}
+    assert to_indonesian("What does Kim Jong Un want?", names).startswith("Apa Kim Jong Un ")
+    assert to_indonesian("Where does Park Won-gon teach?", names).startswith("Di mana Park Won-gon ")
+    assert to_indonesian("Did the Foreign Minister Choe Son Hui meet the UN?", names).endswith(
+        "Asing Menteri Choe Son Hui bertemu PBB?"
+    )
     assert wholly_english("What does Kim want in return?")
     assert not wholly_english("tahun berapakah The Greatest Showman dirilis?")
 
