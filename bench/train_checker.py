@@ -1,6 +1,7 @@
 """Train the answer checker (index/checker.py) on the benchmarks' train splits; report held-out figures.
 
-    python -m bench.train_checker [--epochs 3] [--stop-after 2] [--limit N] [--skip N]
+    python -m bench.train_checker [--epochs 3] [--stop-after 2] [--limit N] [--skip N] [--init WEIGHTS]
+                                  [--typed-negatives] [--swapped-negatives] [--pseudo-english S]
                                   [--out index/weights/checker.safetensors]
 
 Pairs: a question and one sentence of a passage, split by Kabar's own sentence splitter.
@@ -11,6 +12,9 @@ Pairs: a question and one sentence of a passage, split by Kabar's own sentence s
   "Menteri Pertahanan Rusia berkunjung…") is a negative for its question: the same names and topic, but
   not the fact asked. It teaches the checker what near-topic unanswerable questions need: the answer
   itself, not a sentence about the same people.
+- With --swapped-negatives, the question with the rarest word it shares with its answer sentence swapped
+  for another question's word of the same shape ("Kapan Microsoft didirikan?" → "Kapan Microsoft
+  dibubarkan?") is a negative against that sentence: the same names and kind of fact, another relation.
 - IDK-MRC train: the four sentences of the passage the question was written against that share most
   words with the question are negatives.
 A sentence is read as the bot reads it (index.answer.context_for): after the sentence before it when it
