@@ -342,7 +342,7 @@ def judge(checker: Checker, question: str, pool: list[Candidate], config: Answer
     english = is_english(question)
     threshold = checker.calibration.threshold_for(english)
     least = config.english_read_least if english else 0
-    translate = config.english_in_indonesian and wholly_english(question)
+    translate = english and config.english_in_indonesian and wholly_english(question)
     read_as = to_indonesian(question) if translate else question  # the language the checker learnt in
     judged: list[Candidate] = []
     end: int | None = None  # how far to read, set once a candidate clears the threshold

@@ -22,7 +22,7 @@ from index.ingest import newest_first
 from index.models import Answer, Article, Hit
 from index.search import SearchConfig, search
 from index.settings import Settings
-from index.translate import to_indonesian
+from index.translate import lexicon
 
 log = logging.getLogger(__name__)
 ANSWER_CACHE = 512  # answers kept per engine, keyed by (snapshot, question, k)
@@ -187,7 +187,7 @@ class Engine:
         self.embedder.queries(["warm-up"])
         if self.checker is not None:
             self.checker.probabilities("warm-up", ["warm-up"])
-            to_indonesian("warm-up")  # reads the English word list
+            lexicon()  # the English word list English questions are read through
 
     def articles(self) -> list[Article]:
         return newest_first(list(self._require().articles.values()))
