@@ -386,11 +386,11 @@ def seed_table(rows: list[dict], answers: list[Answer]) -> list[str]:
     return lines
 
 
-def seed_auc(rows: list[dict], answers: list[Answer], lang: str) -> float:
+def seed_auc(rows: list[dict], answers: list[Answer], lang: str, split: str | None = None) -> float:
     """P(an answerable question's confidence beats a near- or off-topic one's), ties half (Mann–Whitney)."""
     scores = {True: [], False: []}
     for r, a in zip(rows, answers, strict=True):
-        if r["lang"] == lang:
+        if r["lang"] == lang and split in (None, r["split"]):
             scores[r["kind"] == "answerable"].append(a.confidence)
     yes, no = np.array(scores[True])[:, None], np.array(scores[False])[None, :]
     return float((yes > no).mean() + 0.5 * (yes == no).mean())
@@ -426,7 +426,9 @@ def seed(engine: Engine) -> list[str]:
         "How well the checker's confidence ranks, whatever the threshold (all the questions; one the "
         "relatedness gate stops scores 0): the chance that an answerable question outscores a near-topic or "
         f"off-topic one (AUC) is {seed_auc(rows, every, 'id'):.2f} in Indonesian, "
-        f"{seed_auc(rows, every, 'en'):.2f} in English (the checker reading every candidate).",
+        f"{seed_auc(rows, every, 'en'):.2f} in English (the checker reading every candidate); on the dev split "
+        f"{seed_auc(rows, every, 'id', 'dev'):.3f} and {seed_auc(rows, every, 'en', 'dev'):.3f}, on the test split "
+        f"{seed_auc(rows, every, 'id', 'test'):.3f} and {seed_auc(rows, every, 'en', 'test'):.3f}.",
         "",
         "## Misses",
         "",

@@ -296,3 +296,26 @@ def test_reading_the_likeliest_first_keeps_every_seed_verdict(bot_engine, seed_a
     with reading_all(bot_engine):
         for row, shipped in seed_answers:
             assert bot_engine.ask(row["question"], k=3).found == shipped.found, row["question"]
+
+
+def test_word_support_finds_no_match_for_a_word_the_sentence_does_not_state(model_dir) -> None:
+    """bench/word_support.py (tried, not shipped): "umur" finds nothing in a sentence that names Putin and a
+    date, and its weakest word matches far better in one that states his age; so does "kepala" for KINU."""
+    from bench.word_support import WordSupport
+
+    support = WordSupport(model_dir)
+    cases = {
+        "Berapa umur Vladimir Putin?": (
+            "Kunjungan Putin diperkirakan akan terjadi sekitar 18-19 Juni.",
+            "Vladimir Putin kini berusia 71 tahun.",
+        ),
+        "Siapa kepala KINU saat ini?": (
+            "Hyun Seung-soo, seorang peneliti di Institut Unifikasi Nasional Korea (KINU), percaya bahwa klausul "
+            "itu tidak akan dihidupkan lagi.",
+            "Kepala KINU saat ini adalah Kim Chun-sig.",
+        ),
+    }
+    for question, (near, answers) in cases.items():
+        weak, strong = support.support(question, [near, answers])
+        assert weak + 0.2 < strong, question
+    assert support.support("Siapa?", ["Kim Jong Un."]) is None  # no content word to look for
