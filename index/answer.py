@@ -281,8 +281,10 @@ def context_for(previous: str, sentence: str) -> str:
 
 
 def language(question: str) -> str:
-    """ "en" for a question asked in English, else "id": Kabar's own words follow it."""
-    return "en" if is_english(question) else "id"
+    """ "en" for a question asked in English, else "id": Kabar's own words follow it. An Indonesian
+    question naming an English title ("berapakah jumlah anggota The Beatles?", whose "the" tips
+    is_english) is answered in Indonesian: any Indonesian question or function word says how its asker writes."""
+    return "en" if wholly_english(question) else "id"
 
 
 def answer(

@@ -125,6 +125,25 @@ def test_english_questions_get_english_words(bot_engine) -> None:
 
 
 @pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("What does Kim want in return?", "en"),
+        ("Who replaced Sergei Shoigu as Russia's defence minister?", "en"),
+        ("berapakah jumlah anggota The Beatles?", "id"),
+        ("Kapan film The Anthem of the Heart dirilis?", "id"),
+        ("berapakah jumlah surah didalam Al Qur'an?", "id"),
+        ("Apa yang diinginkan Kim Jong Un sebagai imbalannya?", "id"),
+    ],
+)
+def test_kabars_own_words_follow_the_language_the_question_is_written_in(question, lang) -> None:
+    """An English title ("The Beatles") or a stray English-looking word ("an" in "Al Qur'an") does not turn
+    an Indonesian question's replies English."""
+    from index.answer import language
+
+    assert language(question) == lang
+
+
+@pytest.mark.parametrize(
     ("previous", "sentence", "with_previous"),
     [
         ("Putin tiba di Pyongyang.", "Terakhir kali ia mengunjungi Korea Utara adalah pada Juli 2000.", True),
