@@ -392,8 +392,13 @@ def seed_auc(rows: list[dict], answers: list[Answer], lang: str, split: str | No
     for r, a in zip(rows, answers, strict=True):
         if r["lang"] == lang and split in (None, r["split"]):
             scores[r["kind"] == "answerable"].append(a.confidence)
-    yes, no = np.array(scores[True])[:, None], np.array(scores[False])[None, :]
-    return float((yes > no).mean() + 0.5 * (yes == no).mean())
+    return auc(scores[True], scores[False])
+
+
+def auc(yes: Iterable[float], no: Iterable[float]) -> float:
+    """P(a score of `yes` beats one of `no`), ties half (Mann–Whitney)."""
+    y, n = np.array(list(yes))[:, None], np.array(list(no))[None, :]
+    return float((y > n).mean() + 0.5 * (y == n).mean())
 
 
 def seed(engine: Engine) -> list[str]:

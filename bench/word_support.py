@@ -29,10 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import header, write_results
-from bench.trust import VALID_SPLITS, _engine, reading_all, test_bench
+from bench.trust import VALID_SPLITS, _engine, auc, reading_all, test_bench
 from index import keyword
 from index.answer import _related, candidates, is_english, judge, key_terms
-from index.checker import shared_checker
+from index.checker import build_model, shared_checker
 from index.checker_onnx import pair_tokenizer, word_vectors
 from index.convert import ensure_bundled_model
 from index.embed import load_embedder
@@ -52,20 +52,8 @@ class WordSupport:
 
     def __init__(self, encoder_dir: Path):
         import torch
-        from safetensors.torch import load_file
-        from transformers import XLMRobertaConfig, XLMRobertaModel
 
-        config = XLMRobertaConfig.from_pretrained(str(encoder_dir), num_hidden_layers=LAYER)
-        self.model = XLMRobertaModel(config, add_pooling_layer=False)
-        self.model.load_state_dict(
-            {
-                k: v
-                for k, v in load_file(str(encoder_dir / "model.safetensors")).items()
-                if not k.startswith("pooler.")
-                and (".layer." not in k or int(k.split(".layer.")[1].split(".")[0]) < LAYER)
-            }
-        )
-        self.model.eval()
+        self.model = build_model(encoder_dir, LAYER).roberta.eval()  # the encoder's lower layers, no head
         self.torch = torch
         self.tokenizer, self.words = pair_tokenizer(encoder_dir), word_vectors(encoder_dir)
 
@@ -126,11 +114,6 @@ def confidence(odds: np.ndarray, support: np.ndarray | None, weight: float) -> f
     if not len(odds):
         return -math.inf  # the relatedness gate stopped it: no threshold answers it
     return float((odds + (0.0 if support is None else weight * (support - CENTER))).max())
-
-
-def auc(yes: list[float], no: list[float]) -> float:
-    y, n = np.array(yes)[:, None], np.array(no)[None, :]
-    return float((y > n).mean() + 0.5 * (y == n).mean())
 
 
 def main() -> None:
