@@ -31,7 +31,7 @@ import numpy as np
 from bench.common import header, write_results
 from bench.trust import VALID_SPLITS, _engine, auc, reading_all, test_bench
 from index import keyword
-from index.answer import _related, candidates, is_english, judge, key_terms
+from index.answer import is_english, key_terms, read_pool
 from index.checker import build_model, shared_checker
 from index.checker_onnx import pair_tokenizer, word_vectors
 from index.convert import ensure_bundled_model
@@ -101,10 +101,9 @@ def scored(engine: Engine, support: WordSupport, question: str) -> tuple[np.ndar
     config = replace(engine.answer_config, read_every=True)
     q = engine.embedder.queries([question])[0]
     hits = search(engine.snapshot, engine.embedder, question, k=10, config=engine.search_config, query_vector=q)
-    if not (hits and key_terms(question) and _related(question, hits, config)):
+    pool = read_pool(engine.checker, question, hits, engine.embedder, config, q, engine.snapshot.sentences_of)
+    if not pool:
         return np.zeros(0), None
-    pool = candidates(question, hits, engine.embedder, config, q, engine.snapshot.sentences_of)
-    pool = judge(engine.checker, question, pool, config)
     p = np.clip([c.probability for c in pool], 1e-6, 1 - 1e-6)
     odds = np.log(p / (1 - p))
     return odds, None if is_english(question) else support.support(question, [c.context or c.text for c in pool])
@@ -151,15 +150,14 @@ def main() -> None:
         cut = np.quantile(yes, 0.10)
         lines.append(f"| {w:g} | {by_split['dev']:.3f} | {by_split['test']:.3f} | {100 * np.mean(no < cut):.1f} % |")
         print(lines[-1])
-    medians = {
-        name: np.median([s.max() for s in sups if s is not None and len(s)])
-        for name, sups in (
-            ("seed answerable", [s for r, (_, s) in zip(seed, seed_scores, strict=True) if r["kind"] == "answerable"]),
-            ("seed near-topic", [s for r, (_, s) in zip(seed, seed_scores, strict=True) if r["kind"] == "near-topic"]),
-            ("valid answerable", [s for q, (_, s) in zip(bench.questions, valid_scores, strict=True) if q.answerable]),
-            ("IDK-MRC valid", [s for q, (_, s) in zip(bench.questions, valid_scores, strict=True) if not q.answerable]),
-        )
-    }
+    best: dict[str, list[float]] = {}  # each question's best support among its candidates, by group
+    groups = [f"seed {r['kind']}" for r in seed] + [
+        "valid answerable" if q.answerable else "IDK-MRC valid" for q in bench.questions
+    ]
+    for group, (_, s) in zip(groups, seed_scores + valid_scores, strict=True):
+        if s is not None and len(s) and group != "seed off-topic":
+            best.setdefault(group, []).append(s.max())
+    medians = {name: np.median(best[name]) for name in ("seed answerable", "seed near-topic", *best)}
     body = [
         f"{len(seed)} Indonesian seed questions and {len(bench.questions)} valid questions; the checker reads every "
         f"candidate; support from layer {LAYER}, centred at {CENTER}. w = 0 is the shipped checker.",

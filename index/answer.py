@@ -304,11 +304,7 @@ def answer(
     lang = language(question)
     if checker is None:
         return _rule_answer(question, hits, embedder, config, query_vector, sentence_vectors, lang)
-    # The checker judges a sentence against the question; whether the passages are about the
-    # question at all is the bi-encoder's call (a date sentence "answers" any "kapan?" question).
-    related = bool(hits) and bool(key_terms(question)) and _related(question, hits, config)
-    pool = candidates(question, hits, embedder, config, query_vector, sentence_vectors) if related else []
-    pool = judge(checker, question, pool, config)
+    pool = read_pool(checker, question, hits, embedder, config, query_vector, sentence_vectors)
     threshold = checker.calibration.threshold_for(lang == "en")
     passing = [c for c in pool if c.probability >= threshold]
     confidence = pool[0].probability if pool else 0.0
@@ -328,6 +324,24 @@ def answer(
         language=lang,
         sentences=tuple(chosen),
     )
+
+
+def read_pool(
+    checker: Checker,
+    question: str,
+    hits: list[Hit],
+    embedder: Embedder,
+    config: AnswerConfig,
+    query_vector: np.ndarray | None = None,
+    sentence_vectors: SentenceVectors | None = None,
+) -> list[Candidate]:
+    """The candidates the checker read, best first; none when the top passages are not about the question.
+
+    The checker judges a sentence against the question; whether the passages are about the question at
+    all is the bi-encoder's call (a date sentence "answers" any "kapan?" question)."""
+    related = bool(hits) and bool(key_terms(question)) and _related(question, hits, config)
+    pool = candidates(question, hits, embedder, config, query_vector, sentence_vectors) if related else []
+    return judge(checker, question, pool, config)
 
 
 def judge(checker: Checker, question: str, pool: list[Candidate], config: AnswerConfig) -> list[Candidate]:
