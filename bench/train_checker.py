@@ -246,6 +246,16 @@ class Data:
         return pid, holding
 
 
+def train_questions(
+    data: Data, skip: int = 0, limit: int | None = None, rng: random.Random | None = None
+) -> list[dict]:
+    """The train questions a run reads, in its order: one seeded shuffle, so a run with --skip reads
+    the ones another left out, and bench.mine_negatives mines the ones a run will read."""
+    train = [q for b in ("facqa", "tydiqa_id", "idk") for q in data.split(b, "train")]
+    (rng or random.Random(SEED)).shuffle(train)
+    return train[skip : skip + limit if limit else None]
+
+
 def training_pairs(
     data: Data,
     limit: int | None,
@@ -254,14 +264,14 @@ def training_pairs(
     skip: int = 0,
     pseudo_english: float = 0.0,
     swapped: bool = False,
+    mined: dict[str, list[str]] | None = None,
 ) -> list[tuple[str, str, float]]:
     import bm25s
 
-    train = [q for b in ("facqa", "tydiqa_id", "idk") for q in data.split(b, "train")]
-    by_kind = answer_sentences(data, train) if typed else {}
-    df, vocabulary = swap_vocabulary(data, train) if swapped else ({}, [])
-    rng.shuffle(train)
-    train = train[skip : skip + limit if limit else None]
+    every = [q for b in ("facqa", "tydiqa_id", "idk") for q in data.split(b, "train")]
+    by_kind = answer_sentences(data, every) if typed else {}
+    df, vocabulary = swap_vocabulary(data, every) if swapped else ({}, [])
+    train = train_questions(data, skip, limit, rng)
     ids = list(data.passages)
     retriever = bm25s.BM25(k1=0.9, b=0.4)
     retriever.index([keyword.tokenize(data.passages[p]) for p in ids], show_progress=False)
@@ -305,8 +315,13 @@ def training_pairs(
                 break
         if typed:
             negatives += typed_negatives(q, pid, by_kind, rng)
+        negatives += (mined or {}).get(q["id"], [])
         pairs.extend((question, s, 0.0) for s in negatives)
     return pairs
+
+
+def read_mined(path: Path) -> dict[str, list[str]]:
+    return {row["id"]: row["negatives"] for row in read_jsonl(path)}
 
 
 def score_questions(model, tokenizer, data: Data, questions: list[dict], batch: int = 64) -> list[dict]:
@@ -500,6 +515,12 @@ def main() -> None:
         default=0.0,
         help="share of questions put into English word by word (needs Debian's dict-freedict-eng-ind)",
     )
+    parser.add_argument(
+        "--mined",
+        type=Path,
+        default=None,
+        help="negatives the checker itself scored high end to end (python -m bench.mine_negatives)",
+    )
     parser.add_argument("--work", type=Path, default=ROOT / "data" / "checker-train")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -534,6 +555,7 @@ def main() -> None:
         skip=args.skip,
         pseudo_english=args.pseudo_english,
         swapped=args.swapped_negatives,
+        mined=read_mined(args.mined) if args.mined else None,
     )
     positives = int(sum(p[2] for p in pairs))
     log.info("%d training pairs (%d positive)", len(pairs), positives)
@@ -624,6 +646,7 @@ def main() -> None:
             "positives": positives,
             "typed_negatives": args.typed_negatives,
             "swapped_negatives": args.swapped_negatives,
+            "mined": str(args.mined) if args.mined else None,
             "questions": args.limit,
             "skipped": args.skip,
             "pseudo_english": args.pseudo_english,

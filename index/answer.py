@@ -355,10 +355,10 @@ def judge(checker: Checker, question: str, pool: list[Candidate], config: Answer
     what reading them all decides; only which passing sentence leads can differ. A wholly English question
     is read word by word in Indonesian (index/translate.py), the language of the checker's training.
     """
-    english = is_english(question)
+    english = language(question) == "en"  # the threshold answer() holds the best candidate to
     threshold = checker.calibration.threshold_for(english)
     least = config.english_read_least if english else 0
-    translate = english and config.english_in_indonesian and wholly_english(question)
+    translate = english and config.english_in_indonesian
     read_as = to_indonesian(question) if translate else question  # the language the checker learnt in
     judged: list[Candidate] = []
     end: int | None = None  # how far to read, set once a candidate clears the threshold

@@ -307,6 +307,20 @@ def test_the_checker_reads_two_at_a_time_until_one_clears(probabilities, read, f
     assert len(english.read) == (max(read, config.english_read_least) if found else len(probabilities) + 2)
 
 
+def test_an_indonesian_question_with_an_english_title_is_read_to_the_indonesian_threshold() -> None:
+    """The English threshold is lower; reading must not stop on a candidate that clears only it, since
+    answer() holds an Indonesian question to the Indonesian one (the verdict would differ from reading all)."""
+    from dataclasses import replace
+
+    from index.answer import AnswerConfig, judge
+
+    fake = CountingChecker()
+    fake.calibration = replace(fake.calibration, threshold=0.6, english_threshold=0.3)
+    pool = _pool(0.4, 0.1, 0.2, 0.1, 0.2, 0.1, 0.7, 0.1)
+    judged = judge(fake, "tahun berapakah The Greatest Showman dirilis?", pool, AnswerConfig())
+    assert len(fake.read) == 8 and judged[0].probability == 0.7
+
+
 def test_reading_the_likeliest_first_keeps_every_seed_verdict(bot_engine, seed_answers) -> None:
     """On the seed questions, found or refused is the same with the shipped two-step reading as with
     reading every candidate in the same batches (the answer sentence may differ, the verdict may not)."""
