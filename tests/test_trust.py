@@ -194,6 +194,20 @@ def test_typed_negatives_answer_another_question_of_the_same_kind() -> None:
     assert set(out) <= {"KTT 2019."}
 
 
+def test_mined_negatives_are_taken_only_where_the_label_is_sure() -> None:
+    """An unanswerable question's other passages might answer it, a long answer hides from string matching,
+    and the gold passage's sentences are already negatives: none of those are mined."""
+    from bench.mine_negatives import minable
+    from index.evaluate import Question
+
+    short = Question("q1", "Kapan Reza Shah lahir?", ("gold",), ("16 Maret 1878",), "train")
+    long = Question("q2", "Apakah itu aerodinamika?", ("gold",), ("cabang dinamika yang berkenaan",), "train")
+    unanswerable = Question("q3", "Berapa luas Kabupaten Lungkung?", (), (), "train")
+    assert minable(short, "other", None) and not minable(short, "gold", None)
+    assert not minable(long, "other", None)
+    assert minable(unanswerable, "against", "against") and not minable(unanswerable, "other", "against")
+
+
 def test_swapped_negative_changes_the_rarest_word_the_question_shares_with_its_answer() -> None:
     """Names and question word stay; one word the sentence states becomes a word of the same shape it does not."""
     import random
