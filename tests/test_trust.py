@@ -201,7 +201,8 @@ def test_mined_negatives_are_taken_only_where_the_label_is_sure() -> None:
     from index.evaluate import Question
 
     short = Question("q1", "Kapan Reza Shah lahir?", ("gold",), ("16 Maret 1878",), "train")
-    long = Question("q2", "Apakah itu aerodinamika?", ("gold",), ("cabang dinamika yang berkenaan",), "train")
+    definition = ("cabang dinamika yang berkenaan dengan udara",)
+    long = Question("q2", "Apakah itu aerodinamika?", ("gold",), definition, "train")
     unanswerable = Question("q3", "Berapa luas Kabupaten Lungkung?", (), (), "train")
     assert minable(short, "other", None) and not minable(short, "gold", None)
     assert not minable(long, "other", None)
