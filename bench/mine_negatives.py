@@ -82,8 +82,11 @@ def main() -> None:
             }
             negatives = sorted(fooled.values(), key=lambda c: -c.probability)[:KEEP]
             mined += len(negatives)
-            row = {"id": q.id, "negatives": [c.context or c.text for c in negatives]}
-            row["probabilities"] = [round(c.probability, 4) for c in negatives]
+            row = {
+                "id": q.id,
+                "negatives": [c.context or c.text for c in negatives],
+                "probabilities": [round(c.probability, 4) for c in negatives],
+            }
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     log.info("%d negatives for %d questions -> %s", mined, len(bench.questions), args.out)
 

@@ -246,12 +246,16 @@ class Data:
         return pid, holding
 
 
+def every_train_question(data: Data) -> list[dict]:
+    return [q for b in ("facqa", "tydiqa_id", "idk") for q in data.split(b, "train")]
+
+
 def train_questions(
     data: Data, skip: int = 0, limit: int | None = None, rng: random.Random | None = None
 ) -> list[dict]:
     """The train questions a run reads, in its order: one seeded shuffle, so a run with --skip reads
     the ones another left out, and bench.mine_negatives mines the ones a run will read."""
-    train = [q for b in ("facqa", "tydiqa_id", "idk") for q in data.split(b, "train")]
+    train = every_train_question(data)
     (rng or random.Random(SEED)).shuffle(train)
     return train[skip : skip + limit if limit else None]
 
@@ -268,7 +272,7 @@ def training_pairs(
 ) -> list[tuple[str, str, float]]:
     import bm25s
 
-    every = [q for b in ("facqa", "tydiqa_id", "idk") for q in data.split(b, "train")]
+    every = every_train_question(data)
     by_kind = answer_sentences(data, every) if typed else {}
     df, vocabulary = swap_vocabulary(data, every) if swapped else ({}, [])
     train = train_questions(data, skip, limit, rng)
