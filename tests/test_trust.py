@@ -209,6 +209,24 @@ def test_mined_negatives_are_taken_only_where_the_label_is_sure() -> None:
     assert minable(unanswerable, "against", "against") and not minable(unanswerable, "other", "against")
 
 
+def test_a_soup_is_the_weighted_mean_of_its_checkers_tensor_by_tensor(tmp_path) -> None:
+    """Weights are shares, not multipliers, and checkers holding other tensors cannot be mixed."""
+    import torch
+    from safetensors.torch import save_file
+
+    from bench.soup_checker import mix
+
+    a, b, c = tmp_path / "a.safetensors", tmp_path / "b.safetensors", tmp_path / "c.safetensors"
+    save_file({"w": torch.tensor([0.0, 4.0]).half(), "v": torch.tensor([1.0]).half()}, str(a))
+    save_file({"w": torch.tensor([2.0, 0.0]).half(), "v": torch.tensor([3.0]).half()}, str(b))
+    save_file({"w": torch.tensor([2.0, 0.0]).half()}, str(c))
+    soup = mix([a, b], [3.0, 1.0])
+    assert soup["w"].tolist() == [0.5, 3.0] and soup["v"].tolist() == [1.5]
+    assert mix([a, b], [1.0, 1.0])["w"].tolist() == [1.0, 2.0]
+    with pytest.raises(SystemExit):
+        mix([a, c], [1.0, 1.0])
+
+
 def test_swapped_negative_changes_the_rarest_word_the_question_shares_with_its_answer() -> None:
     """Names and question word stay; one word the sentence states becomes a word of the same shape it does not."""
     import random
