@@ -31,6 +31,12 @@ PASSAGE_BATCH = 8
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
 
 
+def hidden_unless(show: bool) -> dict:
+    """tqdm keywords: hide the bar, or leave `disable` unset so TQDM_DISABLE still applies (an explicit
+    `disable=False` would override it)."""
+    return {} if show else {"disable": True}
+
+
 class Embedder:
     """A loaded embedding model plus the identity stored with every index."""
 
@@ -52,7 +58,7 @@ class Embedder:
         prompt = self.prompts.get(kind, "")
         order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths pad little
         starts = range(0, len(texts), batch_size)
-        for start in tqdm(starts, desc="embedding", unit="batch", disable=not progress or len(starts) < 2):
+        for start in tqdm(starts, desc="embedding", unit="batch", **hidden_unless(progress and len(starts) > 1)):
             rows = order[start : start + batch_size]
             with self._lock:
                 threads = QUESTION_THREADS if kind == "query" and len(rows) <= 16 else CORES
@@ -94,7 +100,7 @@ class Embedder:
         sentences: list[np.ndarray] = [np.zeros((len(s), self.dim), np.float32) for s in spans]
         order = np.argsort([-len(t) for t in texts], kind="stable")
         starts = range(0, len(texts), batch_size)
-        for start in tqdm(starts, desc="embedding", unit="batch", disable=not progress or len(starts) < 2):
+        for start in tqdm(starts, desc="embedding", unit="batch", **hidden_unless(progress and len(starts) > 1)):
             rows = [int(i) for i in order[start : start + batch_size]]
             with self._lock:
                 vecs, pooled = self._late([texts[i] for i in rows], [spans[i] for i in rows])

@@ -28,7 +28,7 @@ from index.build import embed_passages
 from index.checker import Checker
 from index.chunk import chunk_article
 from index.clean import clean
-from index.embed import Embedder
+from index.embed import Embedder, hidden_unless
 from index.models import Answer, Article, Hit
 from index.search import SearchConfig, search
 
@@ -183,7 +183,7 @@ class CachedEmbedder(Embedder):
                 chunks,
                 desc=f"embedding {kind} texts",
                 unit="chunk",
-                disable=not (progress or self.progress) or len(chunks) < 2,
+                **hidden_unless((progress or self.progress) and len(chunks) > 1),
             )
             for start in bar:
                 part = pending[start : start + self.CHUNK]
@@ -213,7 +213,7 @@ class CachedEmbedder(Embedder):
             range(0, len(todo), self.CHUNK),
             desc="embedding passages and sentences",
             unit="chunk",
-            disable=not (progress or self.progress) or len(todo) < 2 * self.CHUNK,
+            **hidden_unless((progress or self.progress) and len(todo) >= 2 * self.CHUNK),
         ):
             part = todo[start : start + self.CHUNK]
             vecs, pooled = super().passages_and_sentences(
@@ -273,9 +273,8 @@ def prepare(bench: Bench, embedder: Embedder, cache_dir: Path | None = None, pro
     if isinstance(embedder, CachedEmbedder):
         embedder.progress = progress
     articles = [bench_article(pid, text) for pid, text in bench.corpus.items()]
-    passages = [
-        p for a in tqdm(articles, desc="chunking", disable=not progress) for p in chunk_article(a, embedder.identity)
-    ]
+    bar = tqdm(articles, desc="chunking", **hidden_unless(progress))
+    passages = [p for a in bar for p in chunk_article(a, embedder.identity)]
     matrix, sentences = embed_passages(embedder, passages, batch_size=64, progress=progress)
     with tempfile.TemporaryDirectory(prefix="kabar-eval-") as tmp:
         index_dir = Path(tmp) / "index"
@@ -476,7 +475,7 @@ def run(
     started = time.perf_counter()
     outcomes: list[Outcome] = []
     questions = prepared.bench.questions
-    bar = tqdm(range(len(questions)), desc=f"{prepared.bench.name} {mode}", disable=not progress)
+    bar = tqdm(range(len(questions)), desc=f"{prepared.bench.name} {mode}", **hidden_unless(progress))
     with single_threaded_blas():
         for i in bar:
             hits = retrieve(prepared, i, mode, search_config)
