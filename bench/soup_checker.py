@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from bench.common import ROOT
-from bench.train_checker import Data, curve, fit_calibration, report, save_delta, score_questions
+from bench.train_checker import Data, fit_calibration, held_out, held_out_figures, save_delta
 from index import checker
 
 log = logging.getLogger("soup_checker")
@@ -58,16 +58,10 @@ def main() -> None:
     model.load_state_dict(mix(args.weights, shares), strict=False)
 
     data = Data()
-    va = score_questions(model, tokenizer, data, data.split("facqa", "valid") + data.split("tydiqa_id", "dev-valid"))
-    vu = score_questions(model, tokenizer, data, data.split("idk", "valid"))
+    va, vu = held_out(model, tokenizer, data, "valid")
     calibration = fit_calibration(va, vu)
-    ta = score_questions(model, tokenizer, data, data.split("facqa", "test") + data.split("tydiqa_id", "dev-test"))
-    tu = score_questions(model, tokenizer, data, data.split("idk", "test"))
-    figures = {
-        "valid": report(va, vu, calibration, "valid (thresholds chosen here)"),
-        "test": report(ta, tu, calibration, "test (FacQA test + TyDi dev-test vs IDK-MRC test)"),
-        "test_curve": curve(ta, tu),
-    }
+    ta, tu = held_out(model, tokenizer, data, "test")
+    figures = held_out_figures(va, vu, ta, tu, calibration)
     soup = {
         "checkers": [str(p) for p in args.weights],
         "mix": shares,

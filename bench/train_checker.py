@@ -402,6 +402,30 @@ def curve(answerable: list[dict], unanswerable: list[dict]) -> list[tuple[float,
     return points
 
 
+def held_out(model, tokenizer, data: Data, split: str) -> tuple[list[dict], list[dict]]:
+    """Scores of the answerable (FacQA + TyDi) and unanswerable (IDK-MRC) questions of the valid or test splits."""
+    tydi = "dev-valid" if split == "valid" else "dev-test"
+    answerable = data.split("facqa", split) + data.split("tydiqa_id", tydi)
+    return (
+        score_questions(model, tokenizer, data, answerable),
+        score_questions(model, tokenizer, data, data.split("idk", split)),
+    )
+
+
+def held_out_figures(va: list[dict], vu: list[dict], ta: list[dict], tu: list[dict], calibration: dict) -> dict:
+    """What a trained checker reports: valid (where the threshold was chosen), test, its curve, each bench answered."""
+    passes = checker.Calibration(**calibration)
+    return {
+        "valid": report(va, vu, calibration, "valid (thresholds chosen here)"),
+        "test": report(ta, tu, calibration, "test (FacQA test + TyDi dev-test vs IDK-MRC test)"),
+        "test_curve": curve(ta, tu),
+        "per_bench_test_answered": {
+            b: float(np.mean([passes.probability(r["best"]) >= passes.threshold for r in ta if r["bench"] == b]))
+            for b in ("facqa", "tydiqa_id")
+        },
+    }
+
+
 def save_delta(model, out: Path, meta: dict) -> None:
     from safetensors.torch import save_file
 
@@ -566,10 +590,6 @@ def main() -> None:
     lower = cache_lower_layers(model, tokenizer, pairs)
     log.info("lower %d layers cached (%.0f s)", checker.FROZEN, time.time() - t0)
     check_split(model, upper, tokenizer, pairs[:8], lower[:8])
-    valid_a = data.split("facqa", "valid") + data.split("tydiqa_id", "dev-valid")
-    valid_u = data.split("idk", "valid")
-    test_a = data.split("facqa", "test") + data.split("tydiqa_id", "dev-test")
-    test_u = data.split("idk", "test")
 
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
@@ -610,33 +630,15 @@ def main() -> None:
                     time.time() - started,
                 )
                 total = 0.0
-        va = score_questions(model, tokenizer, data, valid_a)
-        vu = score_questions(model, tokenizer, data, valid_u)
+        va, vu = held_out(model, tokenizer, data, "valid")
         calibration = fit_calibration(va, vu)
         figures = report(va, vu, calibration, f"valid after epoch {epoch + 1}")
         save_delta(model, args.work / f"epoch{epoch + 1}.safetensors", {"calibration": calibration, "valid": figures})
         if args.stop_after and epoch + 1 >= args.stop_after:
             break
 
-    ta = score_questions(model, tokenizer, data, test_a)
-    tu = score_questions(model, tokenizer, data, test_u)
-    figures = {
-        "valid": report(va, vu, calibration, "valid (thresholds chosen here)"),
-        "test": report(ta, tu, calibration, "test (FacQA test + TyDi dev-test vs IDK-MRC test)"),
-        "test_curve": curve(ta, tu),
-        "per_bench_test_answered": {
-            b: float(
-                np.mean(
-                    [
-                        checker.Calibration(**calibration).probability(r["best"]) >= calibration["threshold"]
-                        for r in ta
-                        if r["bench"] == b
-                    ]
-                )
-            )
-            for b in ("facqa", "tydiqa_id")
-        },
-    }
+    ta, tu = held_out(model, tokenizer, data, "test")
+    figures = held_out_figures(va, vu, ta, tu, calibration)
     (args.work / "scores.json").write_text(json.dumps({"test_a": ta, "test_u": tu, "valid_a": va, "valid_u": vu}))
     meta = {
         "calibration": calibration,
