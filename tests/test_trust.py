@@ -385,3 +385,24 @@ def test_word_support_finds_no_match_for_a_word_the_sentence_does_not_state(mode
         weak, strong = support.support(question, [near, answers])
         assert weak + 0.2 < strong, question
     assert support.support("Siapa?", ["Kim Jong Un."]) is None  # no content word to look for
+
+
+def test_a_threshold_replayed_from_threshold_zero_shows_only_what_clears_it() -> None:
+    """bench.trust's seed bound: what an answer given at threshold zero would have been at another one."""
+    from bench.trust import passes_at
+    from index.answer import Candidate
+    from index.models import Answer, Article, Hit, Passage
+
+    article = Article("a.txt", "a.txt", "Judul", "Kim bertemu Putin.")
+    hits = [Hit(Passage("p0", "a.txt", 0, "Kim bertemu Putin.", "Kim bertemu Putin."), article, 0.9, 0.9)]
+    best = Candidate(0, 0, "Kim bertemu Putin.", 0.9, probability=0.9)
+    second = Candidate(0, 1, "Pertemuan itu di Vostochny.", 0.8, probability=0.4)
+    answer = Answer("Di mana?", True, "…", hits, confidence=0.9, sentences=(best, second))
+    asks_where = {"kind": "answerable", "answer_words": ["Vostochny"]}
+    near = {"kind": "near-topic", "answer_words": []}
+
+    assert passes_at(asks_where, answer, 0.3)  # both sentences clear it
+    assert not passes_at(asks_where, answer, 0.5)  # found, but the sentence naming the place is not shown
+    assert not passes_at(asks_where, answer, 0.95)  # refused
+    assert not passes_at(near, answer, 0.5) and passes_at(near, answer, 0.95)
+    assert passes_at({"kind": "answerable", "answer_words": ["putin"]}, answer, 0.5)  # from the passage
