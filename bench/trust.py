@@ -4,6 +4,7 @@
     python -m bench.trust e2e        # every test question through Engine.ask, one index of both corpora
     python -m bench.trust articles   # the same, the passages packed into multi-paragraph articles
     python -m bench.trust seed       # the hand-written questions about the bundled articles
+    python -m bench.trust seed --pool 10,16   # the same, the checker reading 16 sentences of 10 passages
     python -m bench.trust all
     python -m bench.trust tune       # the shipped threshold, from the valid splits through Engine.ask
 
@@ -46,6 +47,7 @@ from index.evaluate import (
     prepare,
     read_seed,
     seed_passes,
+    shows_answer_words,
 )
 from index.models import Answer
 from index.settings import Settings, get_settings
@@ -476,8 +478,7 @@ def passes_at(row: dict, answer: Answer, threshold: float, top: int = 3) -> bool
     if row["kind"] != "answerable":
         return False
     shown = [c.text for c in answer.sentences if c.probability >= threshold]
-    shown += [h.passage.text for h in answer.hits[:top]]
-    return all(w.lower() in " ".join(shown).lower() for w in row["answer_words"])
+    return shows_answer_words(row, shown + [h.passage.text for h in answer.hits[:top]])
 
 
 def seed_curve(rows: list[dict], answers: list[Answer]) -> list[str]:
@@ -496,8 +497,7 @@ def seed_curve(rows: list[dict], answers: list[Answer]) -> list[str]:
             near = [(r, a) for r, a in mine if r["kind"] == "near-topic"]
             cuts = sorted({a.confidence for _, a in mine} | {0.0, 1.01})
             trade = [
-                (t, _mean(passes_at(r, a, t) for r, a in yes), _mean(passes_at(r, a, t) for r, a in near))
-                for t in cuts
+                (t, _mean(passes_at(r, a, t) for r, a in yes), _mean(passes_at(r, a, t) for r, a in near)) for t in cuts
             ]
             refused_at_target = [n for _, y, n in trade if y >= target]
             passed_at_floor = [y for _, y, n in trade if n >= 0.90]
@@ -546,6 +546,12 @@ def write_calibration(field: str, value: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=("reading", "e2e", "articles", "seed", "all", "tune", "tune-english"))
+    parser.add_argument(
+        "--pool",
+        metavar="PASSAGES,SENTENCES",
+        help="seed only: the checker reads this many best sentences of this many top passages (shipped "
+        f"{AnswerConfig.checked_passages},{AnswerConfig.checked}); results go to trust-seed-pool-P-S.md",
+    )
     args = parser.parse_args()
     head = header()
     settings = get_settings()
@@ -577,6 +583,11 @@ def main() -> None:
             body = articles(embedder, checker, cache)
         else:
             engine = Engine.open(settings, embedder, checker=checker)
+            if args.pool:
+                passages, sentences = (int(n) for n in args.pool.split(","))
+                engine.answer_config = replace(engine.answer_config, checked_passages=passages, checked=sentences)
+                what = f"seed-pool-{passages}-{sentences}"
+                titles[what] = f"{titles['seed']}, the checker reading {sentences} sentences of {passages} passages"
             body = seed(engine)
         write_results(f"trust-{what}", head, body, title=titles[what])
 

@@ -529,8 +529,13 @@ def seed_passes(row: dict, answer: Answer, top: int = 3) -> bool:
     """Answerable: answered, with all its answer words in the answer or the top passages. Otherwise: refused."""
     if row["kind"] != "answerable":
         return not answer.found
-    shown = " ".join([answer.text, *(h.passage.text for h in answer.hits[:top])]).lower()
-    return answer.found and all(w.lower() in shown for w in row["answer_words"])
+    return answer.found and shows_answer_words(row, [answer.text, *(h.passage.text for h in answer.hits[:top])])
+
+
+def shows_answer_words(row: dict, shown: Sequence[str]) -> bool:
+    """Every answer word of a seed question is somewhere in what was shown (case aside)."""
+    text = " ".join(shown).lower()
+    return all(w.lower() in text for w in row["answer_words"])
 
 
 # --- presentation ----------------------------------------------------------------------
