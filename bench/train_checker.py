@@ -43,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import why_questions
 from bench.common import BENCHMARKS, ROOT
 from bench.pseudo_english import translate
 from index import checker, keyword
@@ -269,6 +270,7 @@ def training_pairs(
     pseudo_english: float = 0.0,
     swapped: bool = False,
     mined: dict[str, list[str]] | None = None,
+    why: bool = False,
 ) -> list[tuple[str, str, float]]:
     import bm25s
 
@@ -321,6 +323,38 @@ def training_pairs(
             negatives += typed_negatives(q, pid, by_kind, rng)
         negatives += (mined or {}).get(q["id"], [])
         pairs.extend((question, s, 0.0) for s in negatives)
+    if why:
+        pairs += why_pairs(data, random.Random(SEED + 1))
+    return pairs
+
+
+def why_pairs(data: Data, rng: random.Random, english: float = 0.2) -> list[tuple[str, str, float]]:
+    """Why-questions from the reason sentences of every passage no valid or test question reads
+    (bench/why_questions.py): the sentence is a positive; the sentence with its reason erased, the two
+    other sentences of its passage sharing most words with the question and another passage's reason
+    sentence are negatives."""
+    held = {p for q in data.questions if q["source_split"] != "train" for p in q["positive_ids"]}
+    held |= {q.get("written_against_passage_id") for q in data.questions if q["source_split"] != "train"}
+    found = [
+        (pid, i, parts)
+        for pid in sorted(set(data.passages) - held)
+        for i, (_, _, s) in enumerate(data.sentences[pid])
+        if (parts := why_questions.split_reason(s))
+    ]
+    pairs: list[tuple[str, str, float]] = []
+    for pid, i, (what, _) in found:
+        question = why_questions.ask_why(what, rng)
+        question = english_words(question) if rng.random() < english else question
+        read = data.read(pid)
+        pairs.append((question, read[i], 1.0))
+        negatives = [read[i].replace(data.sentences[pid][i][2], why_questions.erased(what))]
+        others = sorted((s for j, s in enumerate(read) if j != i), key=lambda s: -overlap(question, s))
+        negatives += others[:2]
+        other_pid, j, _ = rng.choice(found)
+        if other_pid != pid:
+            negatives.append(data.read(other_pid)[j])
+        pairs.extend((question, s, 0.0) for s in negatives)
+    log.info("%d why-questions from reason sentences", len(found))
     return pairs
 
 
@@ -549,6 +583,11 @@ def main() -> None:
         default=None,
         help="negatives the checker itself scored high end to end (python -m bench.mine_negatives)",
     )
+    parser.add_argument(
+        "--why",
+        action="store_true",
+        help="add why-questions written from the train passages' reason sentences (bench/why_questions.py)",
+    )
     parser.add_argument("--work", type=Path, default=ROOT / "data" / "checker-train")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -584,6 +623,7 @@ def main() -> None:
         pseudo_english=args.pseudo_english,
         swapped=args.swapped_negatives,
         mined=read_mined(args.mined) if args.mined else None,
+        why=args.why,
     )
     positives = int(sum(p[2] for p in pairs))
     log.info("%d training pairs (%d positive)", len(pairs), positives)

@@ -406,3 +406,22 @@ def test_a_threshold_replayed_from_threshold_zero_shows_only_what_clears_it() ->
     assert not passes_at(asks_where, answer, 0.95)  # refused
     assert not passes_at(near, answer, 0.5) and passes_at(near, answer, 0.95)
     assert passes_at({"kind": "answerable", "answer_words": ["putin"]}, answer, 0.5)  # from the passage
+
+
+def test_reason_sentences_become_why_questions_and_lose_their_reason_as_negatives() -> None:
+    import random
+
+    from bench.why_questions import ask_why, erased, split_reason
+
+    what, why = split_reason("Namun, pertandingan final itu ditunda dua jam karena hujan deras mengguyur stadion.[3]")
+    assert (what, why) == ("pertandingan final itu ditunda dua jam", "hujan deras mengguyur stadion")
+    assert erased(what) == "Pertandingan final itu ditunda dua jam."
+    assert split_reason("Karena harga minyak naik tajam, pemerintah menaikkan tarif listrik tahun itu.") == (
+        "pemerintah menaikkan tarif listrik tahun itu",
+        "harga minyak naik tajam",
+    )
+    rng = random.Random(0)
+    assert ask_why("Pertandingan final itu ditunda dua jam", rng).endswith("pertandingan final itu ditunda dua jam?")
+    assert "Bank Indonesia menaikkan suku bunga" in ask_why("Bank Indonesia menaikkan suku bunga", rng)
+    assert split_reason("Ratu Merah tidak menyadari identitas Alice dan karena itu ia disambut.") is None
+    assert split_reason("Ia pergi karena sakit.") is None  # too short to ask about
