@@ -1,7 +1,7 @@
 """Train the answer checker (index/checker.py) on the benchmarks' train splits; report held-out figures.
 
     python -m bench.train_checker [--epochs 3] [--stop-after 2] [--limit N] [--skip N] [--init WEIGHTS]
-                                  [--typed-negatives] [--swapped-negatives] [--pseudo-english S]
+                                  [--typed-negatives] [--swapped-negatives] [--pseudo-english S] [--why]
                                   [--out index/weights/checker.safetensors]
 
 Pairs: a question and one sentence of a passage, split by Kabar's own sentence splitter.
