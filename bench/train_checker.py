@@ -15,6 +15,10 @@ Pairs: a question and one sentence of a passage, split by Kabar's own sentence s
 - With --swapped-negatives, the question with the rarest word it shares with its answer sentence swapped
   for another question's word of the same shape ("Kapan Microsoft didirikan?" → "Kapan Microsoft
   dibubarkan?") is a negative against that sentence: the same names and kind of fact, another relation.
+- With --why, why-questions written from the reason sentences of passages no valid or test question
+  reads (bench/why_questions.py: "…ditunda karena hujan deras." → "Mengapa … ditunda?"), against the
+  sentence (positive) and the sentence with its reason erased (negative): the train splits hold four
+  unanswerable why-questions for every answerable one.
 - IDK-MRC train: the four sentences of the passage the question was written against that share most
   words with the question are negatives.
 A sentence is read as the bot reads it (index.answer.context_for): after the sentence before it when it

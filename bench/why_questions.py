@@ -2,7 +2,7 @@
 
 The benchmarks' train splits hold 23 answerable why-questions against 82 unanswerable ones (how: 32
 against 91), so a checker trained on them learns that "mengapa?" is seldom answered, while news readers
-ask why more than anything ("Kenapa Korut enggan berlatih bersama militer asing?"). A sentence that gives
+ask why often ("Kenapa Korut enggan berlatih bersama militer asing?"). A sentence that gives
 a reason ("Pertandingan ditunda karena hujan deras.") becomes a question about what it explains
 ("Mengapa pertandingan ditunda?"), answered by the sentence and not by the same sentence with its reason
 erased ("Pertandingan ditunda."): the same words, no reason.
