@@ -17,7 +17,7 @@ Pairs: a question and one sentence of a passage, split by Kabar's own sentence s
   dibubarkan?") is a negative against that sentence: the same names and kind of fact, another relation.
 - With --why, why-questions written from the reason sentences of passages no valid or test question
   reads (bench/why_questions.py: "…ditunda karena hujan deras." → "Mengapa … ditunda?"), against the
-  sentence (positive) and the sentence with its reason erased (negative): the train splits hold four
+  sentence (positive) and the sentence with its reason erased (negative): the train splits hold nearly four
   unanswerable why-questions for every answerable one.
 - IDK-MRC train: the four sentences of the passage the question was written against that share most
   words with the question are negatives.
