@@ -376,8 +376,14 @@ def judge(checker: Checker, question: str, pool: list[Candidate], config: Answer
 
 def _related(question: str, hits: list[Hit], config: AnswerConfig) -> bool:
     """The top passages are about the question: a close cosine (English questions given back e5's
-    cross-lingual gap), or every name in the question is in them ("Siapa Kim Taewoo?" is short and
-    scores low, but only an article naming Kim Taewoo can answer it)."""
+    cross-lingual gap, and sharing a word of their Indonesian reading with the passages), or every name
+    in the question is in them ("Siapa Kim Taewoo?" is short and scores low, but only an article naming
+    Kim Taewoo can answer it)."""
+    # The cross-lingual offset lets "How do I knit a scarf at home?" reach 0.80 as well; an English
+    # question about the articles shares a word of its Indonesian reading with them.
+    english = wholly_english(question) and config.english_in_indonesian
+    if english and not _covered(key_terms(to_indonesian(question)), hits[: config.candidates]):
+        return False
     if top_cosine(question, hits, config) >= config.dense_min:
         return True
     names = entities(question)

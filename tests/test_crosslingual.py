@@ -124,22 +124,19 @@ MISSES = {
     "Republika passage first; Indonesian has it second. Dense scores of the top passages are within 0.005 "
     "for both questions: the answer is one sentence of a passage about other things.",
 }
-# The answer checker (index/checker.py) refuses these Indonesian questions although search finds their
-# passage. The shipped threshold (0.567) is chosen end to end on the benchmarks' valid splits to answer 90 %
+# The answer checker (index/checker.py) refuses this Indonesian question although search finds its
+# passage. The shipped threshold (0.584) is chosen end to end on the benchmarks' valid splits to answer 90 %
 # of them; on these articles it costs answerable questions whose answer is one clause of a long sentence
-# (README, Quality: the seed figures and what bounds them).
+# (README, Quality: the seed figures and what bounds them). The checker trained with why-questions
+# (2026-12-05) answers four twins the one before it refused (Cho Han-bum, the pressure tactic, the riskier
+# climate, juche).
 REFUSED_BY_CHECKER = {
-    "russia-limited-support": "the checker scores Cho Han-bum's sentence under its threshold",
     "rail-bottleneck": "the checker scores Cha's sentence on the narrow rail link under its threshold",
-    "early-confirmation": "the 'pressure tactic' clause scores under the threshold",
-    "more-dangerous-visit": "the official's sentence on the riskier climate scores under the threshold",
-    "juche-no-exercises": "the juche sentence scores under the threshold",
 }
 # The checker reads English questions word by word in Indonesian (index/translate.py), under an English
-# threshold (0.396) that refuses most near- and off-topic English questions; these three answerable
-# twins score under it (0.19, 0.29, 0.31; the first and last are refused in Indonesian too): the price of
-# that trade, measured in bench/results/trust-seed.md.
-REFUSED_IN_ENGLISH: set[str] = {"early-confirmation", "treaty-1961", "rail-bottleneck"}
+# threshold (0.346) that refuses most near- and off-topic English questions; these two answerable twins
+# score under it: the price of that trade, measured in bench/results/trust-seed.md.
+REFUSED_IN_ENGLISH: set[str] = {"early-confirmation", "treaty-1961"}
 
 
 def _params(known: dict[str, str] | set[str], reason: str = "") -> list:

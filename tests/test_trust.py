@@ -18,13 +18,13 @@ from index.evaluate import read_seed, seed_passes
 SEED = read_seed()
 TEST = [r for r in SEED if r["split"] == "test"]
 
-# Regression floors a question or two under what bench/results/trust-seed.md measured (67.5 %, 65.4 %, 64.2 %,
+# Regression floors a question or two under what bench/results/trust-seed.md measured (75.0 %, 76.9 %, 66.0 %,
 # 100 %; int8 scores move a little with the CPU's kernels and with the runs they share), not the issue's targets
 # (97 %, 90 %, 90 %, 100 %), which the shipped checker does not reach.
 FLOORS = {
-    ("answerable", "id"): 0.62,
-    ("answerable", "en"): 0.57,
-    ("near-topic", "both"): 0.60,
+    ("answerable", "id"): 0.70,
+    ("answerable", "en"): 0.69,
+    ("near-topic", "both"): 0.62,
     ("off-topic", "both"): 0.85,
 }
 
@@ -425,3 +425,16 @@ def test_reason_sentences_become_why_questions_and_lose_their_reason_as_negative
     assert "Bank Indonesia menaikkan suku bunga" in ask_why("Bank Indonesia menaikkan suku bunga", rng)
     assert split_reason("Ratu Merah tidak menyadari identitas Alice dan karena itu ia disambut.") is None
     assert split_reason("Ia pergi karena sakit.") is None  # too short to ask about
+
+
+def test_an_english_question_sharing_no_word_with_the_articles_is_not_checked(bot_engine) -> None:
+    """e5's cross-lingual offset lets an off-topic English question past the cosine gate; its
+    Indonesian reading shares no word with the articles, so no sentence is read as its answer."""
+    from index.answer import AnswerConfig, top_cosine
+
+    question = "How do I knit a scarf at home?"
+    config = AnswerConfig()
+    assert top_cosine(question, bot_engine.search(question, k=1), config) >= config.dense_min  # past the cosine
+    off = bot_engine.ask(question)
+    assert not off.found and off.closest == "" and off.sentences == ()
+    assert bot_engine.ask("What does Kim want in return?").found
