@@ -518,10 +518,9 @@ def tune_english(engine: Engine) -> float:
     The checker was trained on Indonesian questions only (a fifth with English question words), so
     English questions score lower; the one English data Kabar has is its own seed dev split.
     """
-    engine.checker.calibration = replace(engine.checker.calibration, english_threshold=0.0)
     rows = [r for r in read_seed() if r["split"] == "dev" and r["lang"] == "en"]
     scores: dict[bool, list[float]] = {True: [], False: []}
-    with reading_all(engine):
+    with thresholds_at_zero(engine):
         asked = [engine.ask(r["question"]) for r in rows]
     for r, a in zip(rows, asked, strict=True):
         scores[r["kind"] == "answerable"].append(a.confidence if a.found else 0.0)

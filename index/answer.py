@@ -344,6 +344,14 @@ def read_pool(
     return judge(checker, question, pool, config)
 
 
+def indonesian_reading(question: str, config: AnswerConfig) -> str | None:
+    """A wholly English question word by word in Indonesian, the language the checker learnt in
+    (index/translate.py); None for any other question, which the checker reads as asked."""
+    if language(question) == "en" and config.english_in_indonesian:
+        return to_indonesian(question)
+    return None
+
+
 def judge(checker: Checker, question: str, pool: list[Candidate], config: AnswerConfig) -> list[Candidate]:
     """The candidates the checker read, with its probabilities, best first.
 
@@ -358,8 +366,7 @@ def judge(checker: Checker, question: str, pool: list[Candidate], config: Answer
     english = language(question) == "en"  # the threshold answer() holds the best candidate to
     threshold = checker.calibration.threshold_for(english)
     least = config.english_read_least if english else 0
-    translate = english and config.english_in_indonesian
-    read_as = to_indonesian(question) if translate else question  # the language the checker learnt in
+    read_as = indonesian_reading(question, config) or question
     judged: list[Candidate] = []
     end: int | None = None  # how far to read, set once a candidate clears the threshold
     for start in range(0, len(pool), config.read_step):
@@ -381,8 +388,8 @@ def _related(question: str, hits: list[Hit], config: AnswerConfig) -> bool:
     Kim Taewoo can answer it)."""
     # The cross-lingual offset lets "How do I knit a scarf at home?" reach 0.80 as well; an English
     # question about the articles shares a word of its Indonesian reading with them.
-    english = wholly_english(question) and config.english_in_indonesian
-    if english and not _covered(key_terms(to_indonesian(question)), hits[: config.candidates]):
+    reading = indonesian_reading(question, config)
+    if reading is not None and not _covered(key_terms(reading), hits[: config.candidates]):
         return False
     if top_cosine(question, hits, config) >= config.dense_min:
         return True
