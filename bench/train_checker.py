@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import why_questions
+from bench import role_questions, why_questions
 from bench.common import BENCHMARKS, ROOT
 from bench.pseudo_english import translate
 from index import checker, keyword
@@ -275,6 +275,7 @@ def training_pairs(
     swapped: bool = False,
     mined: dict[str, list[str]] | None = None,
     why: bool = False,
+    roles: bool = False,
 ) -> list[tuple[str, str, float]]:
     import bm25s
 
@@ -329,6 +330,48 @@ def training_pairs(
         pairs.extend((question, s, 0.0) for s in negatives)
     if why:
         pairs += why_pairs(data, random.Random(SEED + 1))
+    if roles:
+        pairs += role_pairs(data, every, random.Random(SEED + 2))
+    return pairs
+
+
+def unread_passages(data: Data) -> list[str]:
+    """Passages no valid or test question reads: what questions written by a script may come from."""
+    held = {p for q in data.questions if q["source_split"] != "train" for p in q["positive_ids"]}
+    held |= {q.get("written_against_passage_id") for q in data.questions if q["source_split"] != "train"}
+    return sorted(set(data.passages) - held)
+
+
+def role_pairs(
+    data: Data, questions: list[dict], rng: random.Random, english: float = 0.2
+) -> list[tuple[str, str, float]]:
+    """Who-holds-which-role questions (bench/role_questions.py), each beside its twin asking for a role
+    the sentence gives nobody: every answerable train question asking for one ("Siapa pendiri
+    Freedom Institute?") against its answer sentence, and the role sentences of passages no valid or
+    test question reads."""
+    found: list[tuple[str, str]] = []
+    for q in questions:
+        pid, holding = data.gold(q)
+        if q["bench"] != "idk" and holding and role_questions.ASKED.match(q["question"].strip()):
+            found.append((q["question"], data.read(pid)[min(holding)]))
+    asked = len(found)
+    for pid in unread_passages(data):
+        read = data.read(pid)
+        for i, (_, _, s) in enumerate(data.sentences[pid]):
+            found += [
+                (role_questions.ask_who(role, where), read[i]) for role, where in role_questions.role_questions(s)[:1]
+            ]
+    pairs: list[tuple[str, str, float]] = []
+    for question, sentence in found:
+        swapped = role_questions.swap_asked_role(question, sentence, rng)
+        if not swapped:
+            continue
+        if rng.random() < english:
+            question, swapped = english_words(question), english_words(swapped)
+        pairs += [(question, sentence, 1.0), (swapped, sentence, 0.0)]
+    log.info(
+        "%d role questions and their swapped twins (%d asked in train, the rest from passages)", len(pairs) // 2, asked
+    )
     return pairs
 
 
@@ -337,11 +380,9 @@ def why_pairs(data: Data, rng: random.Random, english: float = 0.2) -> list[tupl
     (bench/why_questions.py): the sentence is a positive; the sentence with its reason erased, the two
     other sentences of its passage sharing most words with the question and another passage's reason
     sentence are negatives."""
-    held = {p for q in data.questions if q["source_split"] != "train" for p in q["positive_ids"]}
-    held |= {q.get("written_against_passage_id") for q in data.questions if q["source_split"] != "train"}
     found = [
         (pid, i, parts)
-        for pid in sorted(set(data.passages) - held)
+        for pid in unread_passages(data)
         for i, (_, _, s) in enumerate(data.sentences[pid])
         if (parts := why_questions.split_reason(s))
     ]
@@ -592,6 +633,11 @@ def main() -> None:
         action="store_true",
         help="add why-questions written from the train passages' reason sentences (bench/why_questions.py)",
     )
+    parser.add_argument(
+        "--roles",
+        action="store_true",
+        help="add who-holds-which-role questions, each with a twin asking for another role (bench/role_questions.py)",
+    )
     parser.add_argument("--work", type=Path, default=ROOT / "data" / "checker-train")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -628,6 +674,7 @@ def main() -> None:
         swapped=args.swapped_negatives,
         mined=read_mined(args.mined) if args.mined else None,
         why=args.why,
+        roles=args.roles,
     )
     positives = int(sum(p[2] for p in pairs))
     log.info("%d training pairs (%d positive)", len(pairs), positives)
@@ -700,6 +747,8 @@ def main() -> None:
             "questions": args.limit,
             "skipped": args.skip,
             "pseudo_english": args.pseudo_english,
+            "why": args.why,
+            "roles": args.roles,
             "minutes": round((time.time() - started) / 60, 1),
             "command": "python -m bench.train_checker " + " ".join(sys.argv[1:]),
             # the run this one started from, as its own metadata recorded it

@@ -427,6 +427,25 @@ def test_reason_sentences_become_why_questions_and_lose_their_reason_as_negative
     assert split_reason("Ia pergi karena sakit.") is None  # too short to ask about
 
 
+def test_a_role_sentence_answers_its_role_and_its_swapped_twin_asks_one_nobody_holds() -> None:
+    import random
+
+    from bench.role_questions import ask_who, role_questions, swap_asked_role
+
+    sentence = "Konstantin Asmolov, peneliti senior di Akademi Ilmu Pengetahuan Rusia, menyebutkan hal itu."
+    assert role_questions(sentence) == [("peneliti senior", "di Akademi Ilmu Pengetahuan Rusia")]
+    assert role_questions("Pada 13 Juni, ketua Juni berbicara.") == []  # a month is no organisation
+    assert role_questions("Sidang dipimpin oleh ketua Dewan Pers.") == []  # nobody named to hold it
+    question = ask_who("peneliti senior", "di Akademi Ilmu Pengetahuan Rusia")
+    rng = random.Random(0)
+    for _ in range(20):
+        twin = swap_asked_role(question, sentence, rng)
+        role = twin.removeprefix("Siapa ").split(" di ")[0]
+        assert twin.endswith(" di Akademi Ilmu Pengetahuan Rusia?") and role not in sentence.lower()
+    assert swap_asked_role("Siapakah nama Menteri Luar Negeri Belanda?", "…", rng) is None  # a title, not a role
+    assert swap_asked_role("Kapan Akademi itu didirikan?", sentence, rng) is None
+
+
 def test_an_english_question_sharing_no_word_with_the_articles_is_not_checked(bot_engine) -> None:
     """e5's cross-lingual offset lets an off-topic English question past the cosine gate; its
     Indonesian reading shares no word with the articles, so no sentence is read as its answer."""
