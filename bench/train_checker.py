@@ -1,7 +1,7 @@
 """Train the answer checker (index/checker.py) on the benchmarks' train splits; report held-out figures.
 
     python -m bench.train_checker [--epochs 3] [--stop-after 2] [--limit N] [--skip N] [--init WEIGHTS]
-                                  [--typed-negatives] [--swapped-negatives] [--pseudo-english S] [--why]
+                                  [--typed-negatives] [--swapped-negatives] [--pseudo-english S] [--why] [--roles]
                                   [--out index/weights/checker.safetensors]
 
 Pairs: a question and one sentence of a passage, split by Kabar's own sentence splitter.
@@ -19,6 +19,11 @@ Pairs: a question and one sentence of a passage, split by Kabar's own sentence s
   reads (bench/why_questions.py: "…ditunda karena hujan deras." → "Mengapa … ditunda?"), against the
   sentence (positive) and the sentence with its reason erased (negative): the train splits hold nearly four
   unanswerable why-questions for every answerable one.
+- With --roles, every answerable train question asking who holds a role ("Siapa pendiri Freedom
+  Institute?") and the role sentences of unread passages ("…, pendiri Ordo Yesuit, …" → "Siapa pendiri
+  Ordo Yesuit?") are positives beside a twin asking for a role the sentence gives nobody ("Siapa
+  bendahara Ordo Yesuit?"), a negative (bench/role_questions.py): near-topic questions most often ask
+  for a role at an organisation the articles name someone else at.
 - IDK-MRC train: the four sentences of the passage the question was written against that share most
   words with the question are negatives.
 A sentence is read as the bot reads it (index.answer.context_for): after the sentence before it when it
