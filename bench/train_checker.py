@@ -2,7 +2,7 @@
 
     python -m bench.train_checker [--epochs 3] [--stop-after 2] [--limit N] [--skip N] [--init WEIGHTS]
                                   [--typed-negatives] [--swapped-negatives] [--pseudo-english S] [--why] [--roles]
-                                  [--out index/weights/checker.safetensors]
+                                  [--how] [--out index/weights/checker.safetensors]
 
 Pairs: a question and one sentence of a passage, split by Kabar's own sentence splitter.
 - FacQA train, TyDi train: the sentence holding the gold answer is a positive; the two other sentences
@@ -18,7 +18,8 @@ Pairs: a question and one sentence of a passage, split by Kabar's own sentence s
 - With --why, why-questions written from the reason sentences of passages no valid or test question
   reads (bench/why_questions.py: "…ditunda karena hujan deras." → "Mengapa … ditunda?"), against the
   sentence (positive) and the sentence with its reason erased (negative): the train splits hold nearly four
-  unanswerable why-questions for every answerable one.
+  unanswerable why-questions for every answerable one. --how does the same with how-questions from
+  manner sentences ("… dengan menggunakan perahu motor." → "Bagaimana …?"), with the same imbalance.
 - With --roles, every answerable train question asking who holds a role ("Siapa pendiri Freedom
   Institute?") and the role sentences of unread passages ("…, pendiri Ordo Yesuit, …" → "Siapa pendiri
   Ordo Yesuit?") are positives beside a twin asking for a role the sentence gives nobody ("Siapa
@@ -281,6 +282,7 @@ def training_pairs(
     mined: dict[str, list[str]] | None = None,
     why: bool = False,
     roles: bool = False,
+    how: bool = False,
 ) -> list[tuple[str, str, float]]:
     import bm25s
 
@@ -337,6 +339,8 @@ def training_pairs(
         pairs += why_pairs(data, random.Random(SEED + 1))
     if roles:
         pairs += role_pairs(data, every, random.Random(SEED + 2))
+    if how:
+        pairs += how_pairs(data, random.Random(SEED + 3))
     return pairs
 
 
@@ -385,15 +389,24 @@ def why_pairs(data: Data, rng: random.Random, english: float = 0.2) -> list[tupl
     (bench/why_questions.py): the sentence is a positive; the sentence with its reason erased, the two
     other sentences of its passage sharing most words with the question and another passage's reason
     sentence are negatives."""
+    return explained_pairs(data, rng, why_questions.split_reason, why_questions.ask_why, "why", english)
+
+
+def how_pairs(data: Data, rng: random.Random, english: float = 0.2) -> list[tuple[str, str, float]]:
+    """How-questions from manner sentences, as why_pairs makes why-questions from reason sentences."""
+    return explained_pairs(data, rng, why_questions.split_manner, why_questions.ask_how, "how", english)
+
+
+def explained_pairs(data: Data, rng: random.Random, split, ask, kind: str, english: float):
     found = [
         (pid, i, parts)
         for pid in unread_passages(data)
         for i, (_, _, s) in enumerate(data.sentences[pid])
-        if (parts := why_questions.split_reason(s))
+        if (parts := split(s))
     ]
     pairs: list[tuple[str, str, float]] = []
     for pid, i, (what, _) in found:
-        question = why_questions.ask_why(what, rng)
+        question = ask(what, rng)
         question = english_words(question) if rng.random() < english else question
         read = data.read(pid)
         pairs.append((question, read[i], 1.0))
@@ -404,7 +417,7 @@ def why_pairs(data: Data, rng: random.Random, english: float = 0.2) -> list[tupl
         if other_pid != pid:
             negatives.append(data.read(other_pid)[j])
         pairs.extend((question, s, 0.0) for s in negatives)
-    log.info("%d why-questions from reason sentences", len(found))
+    log.info("%d %s-questions from the sentences that answer them", len(found), kind)
     return pairs
 
 
@@ -643,6 +656,11 @@ def main() -> None:
         action="store_true",
         help="add who-holds-which-role questions, each with a twin asking for another role (bench/role_questions.py)",
     )
+    parser.add_argument(
+        "--how",
+        action="store_true",
+        help="add how-questions written from the train passages' manner sentences (bench/why_questions.py)",
+    )
     parser.add_argument("--work", type=Path, default=ROOT / "data" / "checker-train")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -680,6 +698,7 @@ def main() -> None:
         mined=read_mined(args.mined) if args.mined else None,
         why=args.why,
         roles=args.roles,
+        how=args.how,
     )
     positives = int(sum(p[2] for p in pairs))
     log.info("%d training pairs (%d positive)", len(pairs), positives)
@@ -754,6 +773,7 @@ def main() -> None:
             "pseudo_english": args.pseudo_english,
             "why": args.why,
             "roles": args.roles,
+            "how": args.how,
             "minutes": round((time.time() - started) / 60, 1),
             "command": "python -m bench.train_checker " + " ".join(sys.argv[1:]),
             # the run this one started from, as its own metadata recorded it

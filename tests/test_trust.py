@@ -427,6 +427,21 @@ def test_reason_sentences_become_why_questions_and_lose_their_reason_as_negative
     assert split_reason("Ia pergi karena sakit.") is None  # too short to ask about
 
 
+def test_manner_sentences_become_how_questions() -> None:
+    import random
+
+    from bench.why_questions import ask_how, erased, split_manner
+
+    what, how = split_manner("Pulau ini dapat ditempuh dari pusat kota dengan menggunakan perahu bermotor.")
+    assert (what, how) == ("Pulau ini dapat ditempuh dari pusat kota", "menggunakan perahu bermotor")
+    assert ask_how(what, random.Random(0)).endswith(" pulau ini dapat ditempuh dari pusat kota?")
+    assert erased(what) == "Pulau ini dapat ditempuh dari pusat kota."
+    seen = "Konfirmasi awal dari pemerintah Korea Selatan dilihat sebagai taktik tekanan."
+    assert split_manner(seen) == ("Konfirmasi awal dari pemerintah Korea Selatan dilihat", "taktik tekanan")
+    assert split_manner("Kota itu dikenal sebagai kota pelajar.") is None  # a name, not a way
+    assert split_manner("Ia datang dengan istrinya.") is None
+
+
 def test_a_role_sentence_answers_its_role_and_its_swapped_twin_asks_one_nobody_holds() -> None:
     import random
 
