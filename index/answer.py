@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from index import keyword
+from index import byline, keyword
 from index.checker import Checker
 from index.chunk import is_question_header, split_sentences
 from index.embed import Embedder
@@ -112,8 +112,9 @@ def _covered(terms: set[str], hits: list[Hit]) -> float:
     if not terms:
         return 0.0
     text: set[str] = set()
-    for hit in hits:
-        text.update(keyword.tokenize(hit.passage.embed_text))
+    for hit in hits:  # the article's outlet, editor and source name it too, though no passage holds them
+        meta = (hit.article.outlet, hit.article.editor, hit.article.source)
+        text.update(keyword.tokenize(" ".join((hit.passage.embed_text, *meta))))
     return len(terms & text) / len(terms)
 
 
@@ -247,7 +248,8 @@ def candidates(
         question, hits, embedder, config, query_vector, sentence_vectors, config.checked_passages
     )
     order = np.argsort(-score, kind="stable")
-    out: list[Candidate] = []
+    out = bylines(question, hits[: config.checked_passages], float(score.max()) if len(score) else 0.0)
+    asked = len(out)
     seen: set[str] = set()
     for i in order:
         h, s, text = pool[int(i)]
@@ -256,8 +258,21 @@ def candidates(
         seen.add(text)
         previous = split_sentences(hits[h].passage.text)[s - 1] if s > 0 else ""
         out.append(Candidate(h, s, text, float(score[int(i)]), context=context_for(previous, text)))
-        if len(out) >= config.checked:
+        if len(out) - asked >= config.checked:
             break
+    return out
+
+
+def bylines(question: str, hits: list[Hit], top: float) -> list[Candidate]:
+    """A question about the article itself ("Siapa editornya?") reads the bylines of the top passages'
+    articles first (index/byline.py); position -1 puts a byline before its passage's sentences."""
+    if not byline.asks_about_article(question):
+        return []
+    out: list[Candidate] = []
+    for h, hit in enumerate(hits):
+        text = byline.byline(hit.article)
+        if text and text not in {c.text for c in out}:
+            out.append(Candidate(h, -1, text, top + 1.0, context=text))
     return out
 
 
