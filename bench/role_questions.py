@@ -55,14 +55,15 @@ ASKED = re.compile(rf"^(?P<who>siapa(?:kah)?\s+(?:nama\s+)?)(?P<role>{ROLE})\b",
 
 
 # "Menteri Luar Negeri", "Direktur Pelaksana": the role goes on, and a swapped head word would garble it.
-TITLE_TAIL = [[w] for w in "Luar Dalam Pelaksana Jenderal Umum Besar Negara Pertahanan Keuangan Utama Senior".split()]
+TITLE_TAIL = set("Luar Dalam Pelaksana Jenderal Umum Besar Negara Pertahanan Keuangan Utama Senior".split())
 
 
 def swap_asked_role(question: str, sentence: str, rng: random.Random) -> str | None:
     """ "Siapa pendiri Freedom Institute?" → "Siapa bendahara Freedom Institute?", a role its answer
     sentence gives nobody; None when the question asks for no role."""
     match = ASKED.match(question.strip())
-    if not match or question.strip()[match.end() :].split()[:1] in TITLE_TAIL:
+    rest = question.strip()[match.end() :].split() if match else []
+    if not match or (rest and rest[0] in TITLE_TAIL):
         return None
     role = match["role"].lower()
     return match["who"] + other_role(sentence, role, rng) + question.strip()[match.end() :]

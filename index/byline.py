@@ -50,4 +50,5 @@ def byline(article: Article) -> str:
         parts.append(f"bersumber dari {article.source}")
     if not parts:
         return ""
-    return f'Berita "{article.title}" ' + ", ".join(parts) + "."
+    named = f'Berita "{article.title}"' if article.title else "Berita ini"
+    return f"{named} " + ", ".join(parts) + "."

@@ -11,6 +11,7 @@ def test_a_byline_tells_only_the_metadata_the_article_has() -> None:
     )
     assert byline(Article("b.txt", "b.txt", "Judul", "Teks.", outlet="Republika")) == 'Berita "Judul" dimuat Republika.'
     assert byline(Article("c.txt", "c.txt", "Judul", "Teks.")) == ""
+    assert byline(Article("d.txt", "d.txt", "", "Teks.", editor="Ani")) == "Berita ini disunting oleh editor Ani."
     assert spoken_date("2023-09-05") == "5 September 2023" and spoken_date("kemarin") == "kemarin"
 
 
