@@ -13,6 +13,8 @@ from __future__ import annotations
 import random
 import re
 
+from index.clean import MONTH_NAMES
+
 # Roles a person holds at an organisation; "kepala" (also a head) and "anggota" (many hold it) are left out.
 ROLES = (
     "peneliti senior|peneliti|profesor|guru besar|dosen|direktur utama|direktur|ketua umum|ketua|pendiri|"
@@ -24,7 +26,7 @@ NAME_WORD = r"[A-Z][\w.&'-]*"
 ORGANISATION = rf"{NAME_WORD}(?:\s+(?:{NAME_WORD}|of|for|de|van|dan(?=\s+[A-Z])))*"
 HOLDS = re.compile(rf"\b(?P<role>{ROLE})\s+(?:(?P<prep>di|dari)\s+)?(?P<org>{ORGANISATION})")
 PERSON = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b")
-NOT_ORGANISATION = set("Januari Februari Maret April Mei Juni Juli Agustus September Oktober November Desember".split())
+NOT_ORGANISATION = set(MONTH_NAMES)
 
 
 def role_questions(sentence: str) -> list[tuple[str, str]]:
@@ -61,9 +63,10 @@ TITLE_TAIL = set("Luar Dalam Pelaksana Jenderal Umum Besar Negara Pertahanan Keu
 def swap_asked_role(question: str, sentence: str, rng: random.Random) -> str | None:
     """ "Siapa pendiri Freedom Institute?" → "Siapa bendahara Freedom Institute?", a role its answer
     sentence gives nobody; None when the question asks for no role."""
-    match = ASKED.match(question.strip())
-    rest = question.strip()[match.end() :].split() if match else []
-    if not match or (rest and rest[0] in TITLE_TAIL):
+    question = question.strip()
+    match = ASKED.match(question)
+    rest = question[match.end() :] if match else ""
+    following = rest.split()[0] if rest.split() else ""
+    if not match or following in TITLE_TAIL:
         return None
-    role = match["role"].lower()
-    return match["who"] + other_role(sentence, role, rng) + question.strip()[match.end() :]
+    return match["who"] + other_role(sentence, match["role"].lower(), rng) + rest

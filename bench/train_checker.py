@@ -363,7 +363,7 @@ def role_pairs(
         pid, holding = data.gold(q)
         if q["bench"] != "idk" and holding and role_questions.ASKED.match(q["question"].strip()):
             found.append((q["question"], data.read(pid)[min(holding)]))
-    asked = len(found)
+    from_train = len(found)
     for pid in unread_passages(data):
         read = data.read(pid)
         for i, (_, _, s) in enumerate(data.sentences[pid]):
@@ -371,16 +371,16 @@ def role_pairs(
                 (role_questions.ask_who(role, where), read[i]) for role, where in role_questions.role_questions(s)[:1]
             ]
     pairs: list[tuple[str, str, float]] = []
-    for question, sentence in found:
+    kept = {"train": 0, "passages": 0}
+    for n, (question, sentence) in enumerate(found):
         swapped = role_questions.swap_asked_role(question, sentence, rng)
         if not swapped:
             continue
+        kept["train" if n < from_train else "passages"] += 1
         if rng.random() < english:
             question, swapped = english_words(question), english_words(swapped)
         pairs += [(question, sentence, 1.0), (swapped, sentence, 0.0)]
-    log.info(
-        "%d role questions and their swapped twins (%d asked in train, the rest from passages)", len(pairs) // 2, asked
-    )
+    log.info("role questions, each with a swapped twin: %(train)d asked in train, %(passages)d from passages", kept)
     return pairs
 
 

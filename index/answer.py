@@ -268,12 +268,12 @@ def bylines(question: str, hits: list[Hit], top: float) -> list[Candidate]:
     articles first (index/byline.py); position -1 puts a byline before its passage's sentences."""
     if not byline.asks_about_article(question):
         return []
-    out: list[Candidate] = []
+    out: dict[str, Candidate] = {}  # one per article, at its best passage
     for h, hit in enumerate(hits):
         text = byline.byline(hit.article)
-        if text and text not in {c.text for c in out}:
-            out.append(Candidate(h, -1, text, top + 1.0, context=text))
-    return out
+        if text and text not in out:
+            out[text] = Candidate(h, -1, text, top + 1.0, context=text)
+    return list(out.values())
 
 
 # A sentence with a pronoun among its first words leans on the one before ("Ia mengatakan…",

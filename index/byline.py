@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from index.clean import MONTH_NAMES
 from index.models import Article
 
 # The question is about an article, not about what it reports: who wrote or edited it, where and
@@ -20,7 +21,6 @@ ASKS_ABOUT_ARTICLE = re.compile(
     r"bersumber|sumber (berita|artikel|tulisan)(nya)?|sumbernya|based on|original source)\b",
     re.I,
 )
-MONTH_NAMES = "Januari Februari Maret April Mei Juni Juli Agustus September Oktober November Desember".split()
 
 
 def asks_about_article(question: str) -> bool:

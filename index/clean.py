@@ -42,6 +42,7 @@ MONTHS = {
     "november": 11, "nopember": 11, "nov": 11, "nop": 11,
     "desember": 12, "des": 12, "dec": 12, "december": 12,
 }  # fmt: skip
+MONTH_NAMES = "Januari Februari Maret April Mei Juni Juli Agustus September Oktober November Desember".split()
 _MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
 _DATE = (
     r"(?:\d{4}-\d{1,2}-\d{1,2}"
