@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from bot.eval_cli import eval_command
+from bot.format import citation
 from index.models import Answer
 from index.settings import get_settings
 
@@ -80,11 +81,6 @@ def answer_json(answer: Answer) -> dict:
     }
 
 
-def citation(hit) -> str:
-    parts = [hit.article.outlet, hit.article.date, hit.article.title]
-    return " · ".join(p for p in parts if p)
-
-
 CLOSEST = {"id": "artikel terdekat: {title}", "en": "closest article: {title}"}
 
 
@@ -92,8 +88,11 @@ def answer_text(answer: Answer) -> str:
     lines = [answer.text]
     if answer.closest:
         lines.append(CLOSEST[answer.language].format(title=answer.closest))
+    if answer.from_byline:  # the article's metadata answered: cite the article, quote no passage
+        source = answer.hits[0].article
+        return "\n".join(lines + ["", f"    — {citation(source)} ({display_path(source.path)})"])
     for i, hit in enumerate(answer.hits, 1):
-        lines += ["", f"[{i}] {hit.passage.text}", f"    — {citation(hit)} ({display_path(hit.article.path)})"]
+        lines += ["", f"[{i}] {hit.passage.text}", f"    — {citation(hit.article)} ({display_path(hit.article.path)})"]
     return "\n".join(lines)
 
 

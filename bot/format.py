@@ -64,6 +64,8 @@ def answer_blocks(
     if not answer.found:
         extra = [Block(closest, "i")] if closest else []
         return [Block(not_found or answer.text), *extra] + ([Block(hint)] if hint else [])
+    if answer.from_byline:
+        return [Block(answer.text, "b"), Block(citation(answer.hits[0].article), "i")]
     return [Block(answer.text, "b"), *passage_blocks(answer.hits[:passages], numbered=answer.generated)]
 
 

@@ -58,3 +58,11 @@ class Answer:
     sentences: tuple = ()  # the checked sentences behind the answer (index.answer.Candidate), best first
     generated: bool = False  # `text` was written by a language model (index/generate.py), checked for citations
     prompt_version: str = ""  # the prompt that wrote it, when generated
+
+    @property
+    def from_byline(self) -> bool:
+        """Answered by an article's byline (index/byline.py): the article's metadata is the evidence, and
+        no passage holds it, so replies cite the article instead of quoting passages."""
+        if not self.found or self.generated or not self.sentences:
+            return False
+        return all(c.position < 0 for c in self.sentences)

@@ -87,6 +87,17 @@ async def test_private_question_gets_a_quoted_cited_answer_with_buttons(server, 
     assert len(sent_to(server, USER)) == 1
 
 
+async def test_a_question_about_the_article_cites_it_without_quoting_passages(server, run_bot) -> None:
+    # The byline answers it; no passage holds the editor, so quoting passages would show no evidence.
+    async with run_bot(server):
+        update = server.push_update(server.private_text("Siapa editor berita Kilas Klaten soal Putin ke Pyongyang?"))
+        [reply] = await replies(server, update)
+    text = reply.params["text"]
+    answer, source = text.split("\n\n")
+    assert answer.startswith("<b>") and "Fajar Sidik Nur Cahyo" in answer
+    assert source.startswith("<i>Kilas Klaten · 2024-06-14 · ") and "<blockquote" not in text
+
+
 async def test_a_question_in_english_gets_english_words_from_an_indonesian_client(server, run_bot) -> None:
     async with run_bot(server):
         missing = server.push_update(server.private_text("Who is Kim Jong Un's father?", language_code="id"))

@@ -190,6 +190,11 @@ def test_cli_ask_builds_the_index_and_prints_json(tmp_path, model_dir):
 
     refused = subprocess.run([*kabar, "ask", "Who is Kim Jong Un's father?"], capture_output=True, text=True, env=env)
     assert refused.stdout.startswith("The articles don't answer this question."), refused.stdout
+    # The byline answers a question about the article: cited, no passage quoted as if it held the editor.
+    asked = [*kabar, "ask", "Siapa editor berita Kilas Klaten?"]
+    editor = subprocess.run(asked, capture_output=True, text=True, env=env)
+    assert "Fajar Sidik Nur Cahyo" in editor.stdout and "[1]" not in editor.stdout, editor.stdout
+    assert "— Kilas Klaten · 2024-06-14 · " in editor.stdout
 
     empty = subprocess.run([*kabar, "ask", "  "], capture_output=True, text=True, env=env)
     assert empty.returncode == 2 and "empty" in empty.stderr
