@@ -403,13 +403,13 @@ def auc(yes: Iterable[float], no: Iterable[float]) -> float:
     return float((y > n).mean() + 0.5 * (y == n).mean())
 
 
-def seed(engine: Engine) -> list[str]:
+def seed(engine: Engine, name: str = "seed") -> list[str]:
     rows = read_seed()
     answers = [engine.ask(r["question"], k=3) for r in tqdm(rows, desc="seed")]
     with reading_all(engine):
         every = [engine.ask(r["question"], k=3) for r in tqdm(rows, desc="seed, reading every candidate")]
     assert [a.found for a in answers] == [a.found for a in every], "stopping early changed a verdict"
-    out = get_settings().data_dir / "eval" / "trust-seed.jsonl"
+    out = get_settings().data_dir / "eval" / f"trust-{name}.jsonl"  # a --pool run keeps its own
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as f:
         for r, a, b in zip(rows, answers, every, strict=True):
@@ -587,7 +587,7 @@ def main() -> None:
                 engine.answer_config = replace(engine.answer_config, checked_passages=passages, checked=sentences)
                 what = f"seed-pool-{passages}-{sentences}"
                 titles[what] = f"{titles['seed']}, the checker reading {sentences} sentences of {passages} passages"
-            body = seed(engine)
+            body = seed(engine, what)
         write_results(f"trust-{what}", head, body, title=titles[what])
 
 
