@@ -31,7 +31,7 @@ from bench.common import ROOT
 from bench.train_checker import Data, train_questions
 from bench.trust import test_bench
 from index.answer import AnswerConfig, read_pool
-from index.checker import shared_checker
+from index.checker import settings_checker
 from index.embed import load_embedder
 from index.evaluate import Question, contains_answer, prepare
 from index.search import SearchConfig, search
@@ -58,7 +58,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     settings = get_settings()
-    checker = shared_checker(settings.model_cache_dir)
+    checker = settings_checker(settings)
     chosen = {q["id"]: q for q in train_questions(Data(), args.skip, args.limit)}
     bench = test_bench({"facqa": ("train",), "tydiqa_id": ("train",)})
     bench.questions = [q for q in bench.questions if q.id in chosen]

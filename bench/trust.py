@@ -35,7 +35,7 @@ from bench.common import BENCHMARKS, ROOT, header, write_results
 from bench.corpus import title_of
 from bench.train_checker import Data, cut_for
 from index.answer import AnswerConfig
-from index.checker import META, Checker, read_meta, shared_checker
+from index.checker import META, Checker, read_meta, settings_checker
 from index.embed import Embedder, load_embedder
 from index.engine import Engine
 from index.evaluate import (
@@ -554,7 +554,7 @@ def main() -> None:
     args = parser.parse_args()
     head = header()
     settings = get_settings()
-    checker = shared_checker(settings.model_cache_dir)
+    checker = settings_checker(settings)
     if args.what == "tune-english":
         engine = Engine.open(settings, checker=checker)
         write_calibration("english_threshold", tune_english(engine))

@@ -32,7 +32,7 @@ from bench.common import header, write_results
 from bench.trust import VALID_SPLITS, _engine, auc, reading_all, test_bench
 from index import keyword
 from index.answer import is_english, key_terms, read_pool
-from index.checker import build_model, shared_checker
+from index.checker import build_model, settings_checker
 from index.checker_onnx import pair_tokenizer, word_vectors
 from index.convert import ensure_bundled_model
 from index.embed import load_embedder
@@ -118,7 +118,7 @@ def confidence(odds: np.ndarray, support: np.ndarray | None, weight: float) -> f
 def main() -> None:
     head = header()
     settings = get_settings()
-    checker = shared_checker(settings.model_cache_dir)
+    checker = settings_checker(settings)
     support = WordSupport(ensure_bundled_model(settings.model_cache_dir))
     seed_engine = Engine.open(settings, checker=checker)
     seed = [r for r in read_seed() if r["lang"] == "id"]

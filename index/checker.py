@@ -171,6 +171,12 @@ def shared_checker(model_cache_dir: Path, runtime: str = "auto", precision: str 
         return _shared[key]
 
 
+def settings_checker(settings) -> Checker | None:
+    """The shipped checker on the runtime and precision the settings name (KABAR_RUNTIME,
+    KABAR_CHECKER_PRECISION): what the bot runs, and so what the benches measure."""
+    return shared_checker(settings.model_cache_dir, settings.runtime, settings.checker_precision)
+
+
 def _load(encoder_dir: Path, runtime: str, precision: str) -> Checker:
     """ONNX Runtime when it is installed (no torch on the question path), else torch."""
     if runtime != "torch":

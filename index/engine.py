@@ -16,7 +16,7 @@ from dataclasses import replace
 from index import store
 from index.answer import AnswerConfig, answer
 from index.build import BuildReport, build_index
-from index.checker import Checker, shared_checker
+from index.checker import Checker, settings_checker
 from index.embed import Embedder, load_embedder
 from index.ingest import newest_first
 from index.models import Answer, Article, Hit
@@ -81,7 +81,7 @@ class Engine:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, checker: Checker | None = None):
         self.settings = settings
         self.embedder = embedder or load_embedder(settings.embedding_model, settings.model_cache_dir, settings.runtime)
-        self.checker = checker or shared_checker(settings.model_cache_dir, settings.runtime, settings.checker_precision)
+        self.checker = checker or settings_checker(settings)
         self.search_config = SearchConfig()
         self.answer_config = AnswerConfig()
         self.snapshot: store.Snapshot | None = None
