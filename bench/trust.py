@@ -5,6 +5,7 @@
     python -m bench.trust articles   # the same, the passages packed into multi-paragraph articles
     python -m bench.trust seed       # the hand-written questions about the bundled articles
     python -m bench.trust seed --pool 10,16   # the same, the checker reading 16 sentences of 10 passages
+    python -m bench.trust chat       # seed questions typed as in a chat: chat words, names in lower case
     python -m bench.trust all
     python -m bench.trust tune       # the shipped threshold, from the valid splits through Engine.ask
 
@@ -39,6 +40,7 @@ from index.checker import META, Checker, read_meta, settings_checker
 from index.embed import Embedder, load_embedder
 from index.engine import Engine
 from index.evaluate import (
+    CHAT_QUESTIONS,
     Bench,
     CachedEmbedder,
     Question,
@@ -456,6 +458,44 @@ def seed(engine: Engine, name: str = "seed") -> list[str]:
     ]
 
 
+def chat(engine: Engine) -> list[str]:
+    """Seed questions as people type them in Telegram (bench/questions/chat.jsonl: chat words, names in
+    lower case), asked with and without reading them in the articles' words (index/colloquial.py),
+    beside the seed question each was written from."""
+    rows = read_seed(CHAT_QUESTIONS)
+    shipped = engine.answer_config
+
+    def passed(questions: list[str], colloquial: bool) -> list[bool]:
+        engine.answer_config = replace(shipped, colloquial=colloquial)
+        engine.forget_answers()
+        try:
+            return [seed_passes(r, engine.ask(q, k=3)) for r, q in zip(rows, questions, strict=True)]
+        finally:
+            engine.answer_config = shipped
+            engine.forget_answers()
+
+    asked = [r["question"] for r in rows]
+    columns = {
+        "as written in the seed set": passed([r["formal"] for r in rows], True),
+        "chat, read as typed": passed(asked, False),
+        "chat, read in the articles' words (shipped)": passed(asked, True),
+    }
+    lines = [
+        f"The {len(rows)} questions of `bench/questions/chat.jsonl`: seed questions (a random {len(rows)} of the "
+        "Indonesian answerable and near-topic ones, both splits) rewritten as Telegram users type: chat words "
+        "(yg, knp, kpn, brp, gantiin, nyebut) and names in lower case. Passed as in the seed set: answerable ones "
+        "answered with their answer words in the answer or the top 3 passages, near-topic ones refused.",
+        "",
+        "| questions | kind | " + " | ".join(columns) + " |",
+        "|---|---|" + "---|" * len(columns),
+    ]
+    for kind in ("answerable", "near-topic"):
+        mine = [i for i, r in enumerate(rows) if r["kind"] == kind]
+        cells = [f"{_pct(_mean(column[i] for i in mine))}" for column in columns.values()]
+        lines.append(f"| {len(mine)} | {kind} | " + " | ".join(cells) + " |")
+    return lines
+
+
 @contextmanager
 def thresholds_at_zero(engine: Engine) -> Iterator[Engine]:
     """Every question the relatedness gate lets through is answered with its best candidate, every
@@ -544,7 +584,7 @@ def write_calibration(field: str, value: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("reading", "e2e", "articles", "seed", "all", "tune", "tune-english"))
+    parser.add_argument("what", choices=("reading", "e2e", "articles", "seed", "chat", "all", "tune", "tune-english"))
     parser.add_argument(
         "--pool",
         metavar="PASSAGES,SENTENCES",
@@ -572,6 +612,7 @@ def main() -> None:
         "e2e": "End to end: every test question through Engine.ask",
         "articles": "Article-shaped: benchmark passages packed into articles",
         "seed": "The seed articles: hand-written questions",
+        "chat": "The seed articles: questions typed as in a chat",
     }
     for what in todo:
         if what == "reading":
@@ -580,6 +621,8 @@ def main() -> None:
             body = e2e(embedder, checker, cache)
         elif what == "articles":
             body = articles(embedder, checker, cache)
+        elif what == "chat":
+            body = chat(Engine.open(settings, embedder, checker=checker))
         else:
             engine = Engine.open(settings, embedder, checker=checker)
             if args.pool:

@@ -70,6 +70,8 @@ class AnswerConfig:
     # The checker reads an English question word by word in Indonesian (index/translate.py), the language
     # of every question it learnt from; retrieval and the reply keep the question as asked.
     english_in_indonesian: bool = True
+    # Chat words ("kpn", "yg", "gantiin") are read in their formal forms (index/colloquial.py).
+    colloquial: bool = True
     read_every: bool = False  # read the rest anyway (bench/trust.py: confidences for tuning and curves)
 
 

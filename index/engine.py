@@ -14,9 +14,10 @@ from concurrent.futures import Future
 from dataclasses import replace
 
 from index import store
-from index.answer import AnswerConfig, answer
+from index.answer import AnswerConfig, answer, language
 from index.build import BuildReport, build_index
 from index.checker import Checker, settings_checker
+from index.colloquial import formal, truecase
 from index.embed import Embedder, load_embedder
 from index.ingest import newest_first
 from index.models import Answer, Article, Hit
@@ -168,8 +169,13 @@ class Engine:
             self._cache.clear()
 
     def _ask(self, snapshot: store.Snapshot, question: str, k: int | None) -> Answer:
+        asked = question
+        if self.answer_config.colloquial and language(question) == "id":  # chat words in the articles' words
+            question = formal(question, snapshot.bm25.vocab_dict)
         q = self.embedder.queries([question])[0]
         hits = search(snapshot, self.embedder, question, k=max(k or 0, 10), config=self.search_config, query_vector=q)
+        if self.answer_config.colloquial:  # names typed in lower case, in the articles' spelling
+            question = truecase(question, [h.passage.text for h in hits])
         result = answer(
             question,
             hits,
@@ -179,7 +185,7 @@ class Engine:
             sentence_vectors=snapshot.sentences_of,
             checker=self.checker,
         )
-        return replace(result, hits=result.hits[:k]) if k else result
+        return replace(result, question=asked, hits=result.hits[:k] if k else result.hits)
 
     def warm(self) -> None:
         """Load and run once what the first question would (the question encoder, the checker's first

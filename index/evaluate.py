@@ -518,6 +518,7 @@ def evaluate(
 # --- the hand-written questions about the bundled articles ---------------------------------------------
 
 SEED_QUESTIONS = Path(__file__).resolve().parent.parent / "bench" / "questions" / "seed.jsonl"
+CHAT_QUESTIONS = SEED_QUESTIONS.with_name("chat.jsonl")  # seed questions typed as in a chat
 
 
 def read_seed(path: Path = SEED_QUESTIONS) -> list[dict]:

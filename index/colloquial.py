@@ -1,0 +1,62 @@
+"""Chat Indonesian in the articles' words, before a question is searched and checked.
+
+Telegram users write as they chat ("kpn terakhir x putin ke korut?", "yg gantiin shoigu jd menhan
+siapa?"). Keyword search finds no "kpn" in news, and the answer checker learnt from questions written
+formally: "kpn terakhir x putin ke korut?" scored 0.23 where "Kapan terakhir kali Putin ke Korea Utara?"
+scores 0.96. The chat words come from Kamus Alay, the Colloquial Indonesian Lexicon (Salsabila et al.,
+2018; 4,331 entries, as the indoNLP package ships it).
+
+Chat leaves names in lower case too, and the checker is cased: "kapan terakhir kali putin ke korut?"
+scores 0.27, "kapan terakhir kali Putin ke Korut?" 0.95. So a lower-case word the retrieved passages
+only ever write capitalised inside a sentence ("putin", "korut", "shoigu") takes their spelling.
+
+A chat word is replaced only when it is written in lower case (names and acronyms keep theirs: "USA" is not
+"usah"), is longer than one letter, and the articles never use it as written: "km", "dr", "de" and "manta"
+are words of news too, and an index that holds them keeps them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Container
+
+from indoNLP.preprocessing import SLANG_DATA
+
+# Lower case only (a capital marks a name or an acronym); hyphenated names whole ("yo-jong").
+WORD = re.compile(r"(?<![\w-])[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?![\w-])")
+SENTENCE_START = re.compile(r"(^|[.!?…:]\s+|\n)[\"“'(]*$")
+NAME_GOES_ON = re.compile(r"\s+[A-Z]")  # "Konstantin Asmolov, …" opens a sentence with a name
+
+
+def formal(question: str, vocabulary: Container[str]) -> str:
+    """The question with its chat words replaced by their formal forms; `vocabulary` holds the words
+    the indexed articles use (keyword search's)."""
+
+    def replace(match: re.Match[str]) -> str:
+        word = match.group(0)
+        formal_word = SLANG_DATA.get(word)
+        if formal_word and len(word) > 1 and word not in vocabulary:
+            return formal_word
+        return word
+
+    return WORD.sub(replace, question)
+
+
+def truecase(question: str, texts: list[str]) -> str:
+    """Each lower-case word of the question in the spelling `texts` give it, when they write it only
+    capitalised, at least once inside a sentence or before another capitalised word (a capital that
+    only opens sentences says nothing)."""
+
+    def spelling(match: re.Match[str]) -> str:
+        word = match.group(0)
+        forms: set[str] = set()
+        inside = False
+        for text in texts:
+            for found in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text, re.I):
+                forms.add(found.group(0))
+                opens = SENTENCE_START.search(text[: found.start()])
+                inside = inside or not opens or bool(NAME_GOES_ON.match(text, found.end()))
+        capitalised = [f for f in forms if not f.islower()]
+        return capitalised[0] if inside and len(capitalised) == len(forms) == 1 else word
+
+    return WORD.sub(spelling, question)
