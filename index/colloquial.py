@@ -19,13 +19,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Container
-
-from indoNLP.preprocessing import SLANG_DATA
+from functools import cache
 
 # Lower case only (a capital marks a name or an acronym); hyphenated names whole ("yo-jong").
 WORD = re.compile(r"(?<![\w-])[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?![\w-])")
 SENTENCE_START = re.compile(r"(^|[.!?…:]\s+|\n)[\"“'(]*$")
 NAME_GOES_ON = re.compile(r"\s+[A-Z]")  # "Konstantin Asmolov, …" opens a sentence with a name
+
+
+@cache
+def chat_words() -> dict[str, str]:
+    """Kamus Alay, imported on first use: indoNLP's package import costs ~45 ms (its dataset downloader
+    pulls in urllib; nothing is downloaded)."""
+    from indoNLP.preprocessing import SLANG_DATA
+
+    return SLANG_DATA
 
 
 def formal(question: str, vocabulary: Container[str]) -> str:
@@ -34,7 +42,7 @@ def formal(question: str, vocabulary: Container[str]) -> str:
 
     def replace(match: re.Match[str]) -> str:
         word = match.group(0)
-        formal_word = SLANG_DATA.get(word)
+        formal_word = chat_words().get(word)
         if formal_word and len(word) > 1 and word not in vocabulary:
             return formal_word
         return word

@@ -17,7 +17,7 @@ from index import store
 from index.answer import AnswerConfig, answer, language
 from index.build import BuildReport, build_index
 from index.checker import Checker, settings_checker
-from index.colloquial import formal, truecase
+from index.colloquial import chat_words, formal, truecase
 from index.embed import Embedder, load_embedder
 from index.ingest import newest_first
 from index.models import Answer, Article, Hit
@@ -194,6 +194,7 @@ class Engine:
         if self.checker is not None:
             self.checker.probabilities("warm-up", ["warm-up"])
             lexicon()  # the English word list English questions are read through
+        chat_words()  # the chat words Indonesian questions are read through
 
     def articles(self) -> list[Article]:
         return newest_first(list(self._require().articles.values()))
