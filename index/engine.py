@@ -17,7 +17,7 @@ from index import store
 from index.answer import AnswerConfig, answer, language
 from index.build import BuildReport, build_index
 from index.checker import Checker, settings_checker
-from index.colloquial import chat_words, formal, truecase
+from index.colloquial import chat_words, formal, truecase, typed_without_capitals
 from index.embed import Embedder, load_embedder
 from index.ingest import newest_first
 from index.models import Answer, Article, Hit
@@ -174,7 +174,7 @@ class Engine:
             question = formal(question, snapshot.bm25.vocab_dict)
         q = self.embedder.queries([question])[0]
         hits = search(snapshot, self.embedder, question, k=max(k or 0, 10), config=self.search_config, query_vector=q)
-        if self.answer_config.colloquial:  # names typed in lower case, in the articles' spelling
+        if self.answer_config.colloquial and typed_without_capitals(question):  # names in the articles' spelling
             question = truecase(question, [h.passage.text for h in hits])
         result = answer(
             question,

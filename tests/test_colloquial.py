@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 
-from index.colloquial import formal, truecase
+from index.colloquial import formal, truecase, typed_without_capitals
 
 TEXTS = [
     "Konstantin Asmolov, seorang peneliti senior, berbicara. Moderasi oleh Kim Yo-jong dinilai taktis.",
@@ -31,6 +31,12 @@ def test_names_typed_in_lower_case_take_the_articles_spelling() -> None:
     # A capital that only opens a sentence ("Kunjungan itu…", "Moderasi oleh…") says nothing.
     assert truecase("kunjungan dan moderasi?", TEXTS) == "kunjungan dan moderasi?"
     assert truecase("siapa peneliti itu?", TEXTS) == "siapa peneliti itu?"  # written in lower case there
+
+
+def test_only_a_question_typed_without_capitals_is_respelt() -> None:
+    assert typed_without_capitals("kpn terakhir kali putin ke korut?")
+    assert typed_without_capitals("Kpn terakhir kali putin ke korut?")  # a phone capitalises the first letter
+    assert not typed_without_capitals("Siapa direktur bulog Indonesia?")  # it spells its names as meant
 
 
 def test_a_chat_question_is_answered_as_its_formal_twin_would_be(bot_engine) -> None:
