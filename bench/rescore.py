@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import trust
+from bench.train_checker import cut_for
 from index.checker import Checker, load_checker, settings_checker
 from index.convert import ensure_bundled_model
 from index.embed import load_embedder
@@ -127,7 +128,7 @@ def compare(names: list[str]) -> None:
             valid = [i for i, r in enumerate(recorded) if r["set"] == "valid"]
             yes = np.array([s[i] for i in valid if recorded[i]["answerable"]])
             no = np.array([s[i] for i in valid if not recorded[i]["answerable"]])
-            cut = np.quantile(yes, 0.10)
+            cut = cut_for(yes, trust.TUNED_ANSWERED)  # the rule `bench.trust tune` ships by
             cells.append(f"IDK-MRC valid refused at 90 % answered {(no < cut).mean():.1%}")
             print(f"{' + '.join(combo)}: " + ", ".join(cells))
 
