@@ -66,7 +66,7 @@ def swap_asked_role(question: str, sentence: str, rng: random.Random) -> str | N
     question = question.strip()
     match = ASKED.match(question)
     rest = question[match.end() :] if match else ""
-    following = rest.split()[0] if rest.split() else ""
+    following = (rest.split() or [""])[0]
     if not match or following in TITLE_TAIL:
         return None
     return match["who"] + other_role(sentence, match["role"].lower(), rng) + rest

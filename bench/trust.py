@@ -184,19 +184,27 @@ def ask_all(engine: Engine, questions: list[Question], desc: str) -> list[Asked]
 
 
 @contextmanager
-def reading_all(engine: Engine) -> Iterator[Engine]:
-    """The checker reads every candidate (AnswerConfig.read_every), in the shipped batches, so a
-    question's confidence does not depend on the threshold: for choosing the threshold and for drawing
-    curves. Found or refused is the same either way (index.answer.judge); the shipped reading is what
-    the tables report."""
+def answering_with(engine: Engine, **changes) -> Iterator[Engine]:
+    """The engine answering with `changes` to its AnswerConfig, its answer cache emptied on the way in
+    and out, so no answer crosses from one configuration to the other."""
     shipped = engine.answer_config
-    engine.answer_config = replace(shipped, read_every=True)
+    engine.answer_config = replace(shipped, **changes)
     engine.forget_answers()
     try:
         yield engine
     finally:
         engine.answer_config = shipped
         engine.forget_answers()
+
+
+@contextmanager
+def reading_all(engine: Engine) -> Iterator[Engine]:
+    """The checker reads every candidate (AnswerConfig.read_every), in the shipped batches, so a
+    question's confidence does not depend on the threshold: for choosing the threshold and for drawing
+    curves. Found or refused is the same either way (index.answer.judge); the shipped reading is what
+    the tables report."""
+    with answering_with(engine, read_every=True):
+        yield engine
 
 
 def same_verdicts(shipped: list[Asked], every: list[Asked]) -> list[str]:
@@ -463,16 +471,10 @@ def chat(engine: Engine) -> list[str]:
     lower case), asked with and without reading them in the articles' words (index/colloquial.py),
     beside the seed question each was written from."""
     rows = read_seed(CHAT_QUESTIONS)
-    shipped = engine.answer_config
 
     def passed(questions: list[str], colloquial: bool) -> list[bool]:
-        engine.answer_config = replace(shipped, colloquial=colloquial)
-        engine.forget_answers()
-        try:
+        with answering_with(engine, colloquial=colloquial):
             return [seed_passes(r, engine.ask(q, k=3)) for r, q in zip(rows, questions, strict=True)]
-        finally:
-            engine.answer_config = shipped
-            engine.forget_answers()
 
     asked = [r["question"] for r in rows]
     columns = {

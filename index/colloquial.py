@@ -26,6 +26,7 @@ from functools import cache
 # Lower case only (a capital marks a name or an acronym); hyphenated names whole ("yo-jong").
 WORD = re.compile(r"(?<![\w-])[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?![\w-])")
 SENTENCE_START = re.compile(r"(^|[.!?…:]\s+|\n)[\"“'(]*$")
+TEXT_WORD = re.compile(r"(?<![\w-])\w+(?:-\w+)*(?![\w-])")  # a text's words, hyphenated ones whole
 NAME_GOES_ON = re.compile(r"\s+[A-Z]")  # "Konstantin Asmolov, …" opens a sentence with a name
 
 
@@ -62,17 +63,25 @@ def truecase(question: str, texts: list[str]) -> str:
     """Each lower-case word of the question in the spelling `texts` give it, when they write it only
     capitalised, at least once inside a sentence or before another capitalised word (a capital that
     only opens sentences says nothing)."""
+    wanted = {match.group(0) for match in WORD.finditer(question)}
+    forms: dict[str, set[str]] = {}
+    inside: set[str] = set()
+    for text in texts:  # one pass over each text for every word of the question
+        for found in TEXT_WORD.finditer(text):
+            word = found.group(0).lower()
+            if word not in wanted:
+                continue
+            forms.setdefault(word, set()).add(found.group(0))
+            opens = SENTENCE_START.search(text, 0, found.start())
+            if not opens or NAME_GOES_ON.match(text, found.end()):
+                inside.add(word)
 
     def spelling(match: re.Match[str]) -> str:
         word = match.group(0)
-        forms: set[str] = set()
-        inside = False
-        for text in texts:
-            for found in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text, re.I):
-                forms.add(found.group(0))
-                opens = SENTENCE_START.search(text[: found.start()])
-                inside = inside or not opens or bool(NAME_GOES_ON.match(text, found.end()))
-        capitalised = [f for f in forms if not f.islower()]
-        return capitalised[0] if inside and len(capitalised) == len(forms) == 1 else word
+        spelt = forms.get(word, set())
+        if word in inside and len(spelt) == 1:  # one spelling, and not lower case
+            (form,) = spelt
+            return word if form.islower() else form
+        return word
 
     return WORD.sub(spelling, question)
