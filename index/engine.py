@@ -17,7 +17,7 @@ from index import store
 from index.answer import AnswerConfig, answer, language
 from index.build import BuildReport, build_index
 from index.checker import Checker, settings_checker
-from index.colloquial import chat_words, formal, truecase, typed_without_capitals
+from index.colloquial import chat_words, formal, root_words, truecase, typed_without_capitals
 from index.embed import Embedder, load_embedder
 from index.ingest import newest_first
 from index.models import Answer, Article, Hit
@@ -195,6 +195,7 @@ class Engine:
             self.checker.probabilities("warm-up", ["warm-up"])
             lexicon()  # the English word list English questions are read through
         chat_words()  # the chat words Indonesian questions are read through
+        root_words()  # the root words no Jakarta verb form is read into
 
     def articles(self) -> list[Article]:
         return newest_first(list(self._require().articles.values()))

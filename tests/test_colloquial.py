@@ -24,6 +24,19 @@ def test_words_the_articles_use_and_capitalised_words_stay_as_typed() -> None:
     assert formal("terakhir x ke sana?", set()) == "terakhir x ke sana?"  # one letter says too little
 
 
+def test_jakarta_verb_forms_take_the_form_the_articles_use() -> None:
+    used = {"menolak", "mencapai", "melanggar", "diperkirakan", "menguntungkan", "ahli"}
+    assert formal("thn brp putin nolak undangan?", used) == "tahun berapa putin menolak undangan?"
+    assert formal("rusia mau nyapai apa?", used) == "rusia mau mencapai apa?"
+    assert formal("siapa yg ngelanggar?", used) == "siapa yang melanggar?"
+    assert formal("putin diperkirain dtg kpn?", used) == "putin diperkirakan datang kapan?"
+    assert formal("knp nguntungin dua-duanya?", used) == "kenapa menguntungkan dua-duanya?"
+    assert formal("ahli2 bilang apa?", used) == "ahli-ahli bilang apa?"
+    # Only a form the articles use: otherwise the word stays as typed ("nanti" is not "menanti" unasked).
+    assert formal("putin nolak apa?", set()) == "putin nolak apa?"
+    assert formal("kapan nanti kemarin main?", {"menanti", "kemari", "makan"}) == "kapan nanti kemarin main?"
+
+
 def test_names_typed_in_lower_case_take_the_articles_spelling() -> None:
     assert truecase("konstantin asmolov umurnya berapa?", TEXTS) == "Konstantin Asmolov umurnya berapa?"
     assert truecase("kim yo-jong dan nam sung-wook?", TEXTS) == "Kim Yo-jong dan Nam Sung-wook?"
