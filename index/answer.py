@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from index import byline, keyword
+from index import byline, introduction, keyword
 from index.checker import Checker
 from index.chunk import is_question_header, split_sentences
 from index.embed import Embedder
@@ -250,7 +250,10 @@ def candidates(
         question, hits, embedder, config, query_vector, sentence_vectors, config.checked_passages
     )
     order = np.argsort(-score, kind="stable")
-    out = bylines(question, hits[: config.checked_passages], float(score.max()) if len(score) else 0.0)
+    top = float(score.max()) if len(score) else 0.0
+    out = bylines(question, hits[: config.checked_passages], top)
+    if not out and introduction.asks_who_is(question):  # who someone is: only what the articles say they are
+        return introductions(question, hits, top)[: config.checked]
     asked = len(out)
     seen: set[str] = set()
     for i in order:
@@ -275,6 +278,22 @@ def bylines(question: str, hits: list[Hit], top: float) -> list[Candidate]:
         text = byline.byline(hit.article)
         if text and text not in out:
             out[text] = Candidate(h, -1, text, top + 1.0, context=text)
+    return list(out.values())
+
+
+def introductions(question: str, hits: list[Hit], top: float) -> list[Candidate]:
+    """A question asking only who someone is ("Siapa Kim Taewoo?") is answered by a sentence of the hits
+    that describes them, read through that description ("Kim Taewoo adalah mantan kepala …";
+    index/introduction.py), or not at all: a sentence naming "Kim Yo-jong" says nothing of who Kim
+    Jong-il is, though the checker, reading names, scored one 0.64. An article introduces a person once,
+    often in a passage about something else (Kim Taewoo's is eighth for his question), so every hit is read."""
+    name = introduction.asks_who_is(question)
+    out: dict[str, Candidate] = {}  # one per description: "Presiden Vladimir Putin" recurs
+    for h, hit in enumerate(hits if name else []):
+        for s, text in enumerate(split_sentences(hit.passage.text)):
+            reading = introduction.introduction(text, name)
+            if reading and reading not in out:
+                out[reading] = Candidate(h, s, text, top, context=reading)
     return list(out.values())
 
 
@@ -383,7 +402,8 @@ def judge(checker: Checker, question: str, pool: list[Candidate], config: Answer
     english = language(question) == "en"  # the threshold answer() holds the best candidate to
     threshold = checker.calibration.threshold_for(english)
     least = config.english_read_least if english else 0
-    read_as = indonesian_reading(question, config) or question
+    name = introduction.asks_who_is(question)  # "Who is Park Won Gon?" is "Siapa Park Won Gon?", not "…Taman…"
+    read_as = f"Siapa {name}?" if name else indonesian_reading(question, config) or question
     judged: list[Candidate] = []
     end: int | None = None  # how far to read, set once a candidate clears the threshold
     for start in range(0, len(pool), config.read_step):
@@ -411,7 +431,7 @@ def _related(question: str, hits: list[Hit], config: AnswerConfig) -> bool:
     if top_cosine(question, hits, config) >= config.dense_min:
         return True
     names = entities(question)
-    return bool(names) and _covered(names, hits[: config.candidates]) == 1.0
+    return bool(names) and _covered(names, hits[: config.checked_passages]) == 1.0
 
 
 def _not_found(question: str, hits: list[Hit], lang: str, confidence: float, pool: list[Candidate]) -> Answer:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import faiss
 import numpy as np
@@ -111,3 +111,10 @@ def search(
         if len(hits) >= k:
             break
     return hits
+
+
+def merged(first: list[Hit], then: list[Hit]) -> list[Hit]:
+    """Two rankings as one: `first`, then the passages of `then` it lacks, ranked anew."""
+    seen = {h.passage.id for h in first}
+    hits = first + [h for h in then if h.passage.id not in seen]
+    return [replace(h, rank=i + 1) for i, h in enumerate(hits)]
