@@ -507,7 +507,8 @@ def chat(engine: Engine) -> list[str]:
         f"{seed_auc(rows, ranked[True], 'id', split):.3f} read"
         for split in ("dev", "test")
     ]
-    return [*lines, "", f"How well the checker's confidence ranks them whatever the threshold (AUC): {'; '.join(aucs)}."]
+    ranking = f"How well the checker's confidence ranks them whatever the threshold (AUC): {'; '.join(aucs)}."
+    return [*lines, "", ranking]
 
 
 @contextmanager

@@ -250,10 +250,7 @@ def candidates(
         question, hits, embedder, config, query_vector, sentence_vectors, config.checked_passages
     )
     order = np.argsort(-score, kind="stable")
-    top = float(score.max()) if len(score) else 0.0
-    out = bylines(question, hits[: config.checked_passages], top)
-    if not out and introduction.asks_who_is(question):  # who someone is: only what the articles say they are
-        return introductions(question, hits, top)[: config.checked]
+    out = bylines(question, hits[: config.checked_passages], float(score.max()) if len(score) else 0.0)
     asked = len(out)
     seen: set[str] = set()
     for i in order:
@@ -281,19 +278,22 @@ def bylines(question: str, hits: list[Hit], top: float) -> list[Candidate]:
     return list(out.values())
 
 
-def introductions(question: str, hits: list[Hit], top: float) -> list[Candidate]:
-    """A question asking only who someone is ("Siapa Kim Taewoo?") is answered by a sentence of the hits
-    that describes them, read through that description ("Kim Taewoo adalah mantan kepala …";
-    index/introduction.py), or not at all: a sentence naming "Kim Yo-jong" says nothing of who Kim
-    Jong-il is, though the checker, reading names, scored one 0.64. An article introduces a person once,
-    often in a passage about something else (Kim Taewoo's is eighth for his question), so every hit is read."""
-    name = introduction.asks_who_is(question)
+def introductions(subject: introduction.Subject, hits: list[Hit]) -> list[Candidate]:
+    """The sentences of the hits that say who or what the subject is, each read through what it says
+    ("Kim Taewoo adalah mantan kepala …"; index/introduction.py). Every hit is read: an article introduces
+    a person once, often in a passage about something else (Kim Taewoo's is eighth for his question)."""
     out: dict[str, Candidate] = {}  # one per description: "Presiden Vladimir Putin" recurs
-    for h, hit in enumerate(hits if name else []):
-        for s, text in enumerate(split_sentences(hit.passage.text)):
-            reading = introduction.introduction(text, name)
+    for h, hit in enumerate(hits):
+        sentences = split_sentences(hit.passage.text)
+        for s, text in enumerate(sentences):
+            reading = introduction.introduction(text, subject)
+            if (
+                reading is None and s + 1 < len(sentences) and len(text.split()) <= 8
+            ):  # "Ir. Basuki …, M.M." + "(…) adalah …"
+                text = f"{text} {sentences[s + 1]}"
+                reading = introduction.introduction(text, subject)
             if reading and reading not in out:
-                out[reading] = Candidate(h, s, text, top, context=reading)
+                out[reading] = Candidate(h, s, text, 1.0, context=reading)
     return list(out.values())
 
 
@@ -375,6 +375,11 @@ def read_pool(
 
     The checker judges a sentence against the question; whether the passages are about the question at
     all is the bi-encoder's call (a date sentence "answers" any "kapan?" question)."""
+    subject = None if byline.asks_about_article(question) else introduction.asked_subject(question)
+    if subject and any(introduction.names(h.passage.text, subject) for h in hits):
+        said = introductions(subject, hits)[: config.checked]
+        if said or subject.named:  # what the articles name is answered by what they say it is, or not at all
+            return judge(checker, question, said, config, read_as=subject.question)
     related = bool(hits) and bool(key_terms(question)) and _related(question, hits, config)
     pool = candidates(question, hits, embedder, config, query_vector, sentence_vectors) if related else []
     return judge(checker, question, pool, config)
@@ -388,7 +393,9 @@ def indonesian_reading(question: str, config: AnswerConfig) -> str | None:
     return None
 
 
-def judge(checker: Checker, question: str, pool: list[Candidate], config: AnswerConfig) -> list[Candidate]:
+def judge(
+    checker: Checker, question: str, pool: list[Candidate], config: AnswerConfig, read_as: str | None = None
+) -> list[Candidate]:
     """The candidates the checker read, with its probabilities, best first.
 
     Two at a time in the pool's order (the bi-encoder's prior), stopping after the step in which one
@@ -402,8 +409,7 @@ def judge(checker: Checker, question: str, pool: list[Candidate], config: Answer
     english = language(question) == "en"  # the threshold answer() holds the best candidate to
     threshold = checker.calibration.threshold_for(english)
     least = config.english_read_least if english else 0
-    name = introduction.asks_who_is(question)  # "Who is Park Won Gon?" is "Siapa Park Won Gon?", not "…Taman…"
-    read_as = f"Siapa {name}?" if name else indonesian_reading(question, config) or question
+    read_as = read_as or indonesian_reading(question, config) or question
     judged: list[Candidate] = []
     end: int | None = None  # how far to read, set once a candidate clears the threshold
     for start in range(0, len(pool), config.read_step):

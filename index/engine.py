@@ -20,7 +20,7 @@ from index.checker import Checker, settings_checker
 from index.colloquial import chat_words, formal, root_words, truecase, typed_without_capitals
 from index.embed import Embedder, load_embedder
 from index.ingest import newest_first
-from index.introduction import asks_who_is
+from index.introduction import asked_subject, names
 from index.models import Answer, Article, Hit
 from index.search import SearchConfig, merged, search
 from index.settings import Settings
@@ -177,10 +177,10 @@ class Engine:
         hits = search(snapshot, self.embedder, question, k=max(k or 0, 10), config=self.search_config, query_vector=q)
         if self.answer_config.colloquial and typed_without_capitals(question):  # names in the articles' spelling
             question = truecase(question, [h.passage.text for h in hits])
-        if (name := asks_who_is(question)) is not None:  # "Siapa Kim Taewoo?": the passages naming him first
+        if subject := asked_subject(question):  # "Siapa Kim Taewoo?", "Apa itu juche?": the passages naming it first
             by_name = replace(self.search_config, keyword_weight=1.0)  # a name is a keyword, not a meaning
-            named = search(snapshot, self.embedder, name, k=10, config=by_name, query_vector=q)
-            hits = merged([h for h in named if name.lower() in h.passage.text.lower()], hits)
+            named = search(snapshot, self.embedder, subject.name, k=10, config=by_name, query_vector=q)
+            hits = merged([h for h in named if names(h.passage.text, subject)], hits)
         result = answer(
             question,
             hits,
