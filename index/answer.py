@@ -378,7 +378,9 @@ def read_pool(
     subject = None if byline.asks_about_article(question) else introduction.asked_subject(question)
     if subject and any(introduction.names(h.passage.text, subject) for h in hits):
         said = introductions(subject, hits)[: config.checked]
-        if said or subject.named:  # what the articles name is answered by what they say it is, or not at all
+        # A person the articles name is answered by what they say of them, or not at all; a term without a
+        # definition the checker reads as it reads any question ("Homeostasis merujuk pada…" defines no form).
+        if said or subject.person:
             return judge(checker, question, said, config, read_as=subject.question)
     related = bool(hits) and bool(key_terms(question)) and _related(question, hits, config)
     pool = candidates(question, hits, embedder, config, query_vector, sentence_vectors) if related else []

@@ -27,14 +27,16 @@ ASKS_WHO = (
     re.compile(rf"^\s*(?P<name>{NAME})\s+(?i:(?:itu\s+|tuh\s+)?siapa(?:\s+sih)?)\s*\??\s*$"),
     re.compile(rf"^\s*(?i:who(?:\s+is|\s+was|'s)\s+)(?P<name>{NAME})\s*\??\s*$"),
 )
+# The kind of thing a term is, which the definition names without: "kata Mandala", "ilmu geometri", "kaum Muhajirin".
+KIND = r"(?:(?:kata|istilah|ilmu|kaum|tokoh|konsep|paham|wilayah|term|word)\s+)?"
 # "Apa itu juche?", "Apa yang dimaksud dengan KINU?", "ICBM itu apa?", "What is juche?", "What does KINU stand for?"
 ASKS_WHAT = (
     re.compile(
-        rf"^\s*(?i:apa(?:kah)?\s+(?:itu|yang\s+dimaksud\s+dengan|arti(?:nya)?|maksud(?:nya)?)\s+)(?P<name>{TERM})"
-        r"\s*\??\s*$"
+        rf"^\s*(?i:apa(?:kah)?\s+(?:itu|yang\s+dimaksud\s+dengan|arti(?:nya)?|maksud(?:nya)?)\s+(?:dari\s+)?{KIND})"
+        rf"(?P<name>{TERM})\s*\??\s*$"
     ),
     re.compile(rf"^\s*(?P<name>{TERM})\s+(?i:(?:itu\s+|tuh\s+)?apa(?:an)?(?:\s+sih)?|artinya\s+apa)\s*\??\s*$"),
-    re.compile(rf"^\s*(?i:what(?:\s+is|\s+are|'s)\s+(?:an?\s+|the\s+)?)(?P<name>{TERM})\s*\??\s*$"),
+    re.compile(rf"^\s*(?i:what(?:\s+is|\s+are|'s)\s+(?:an?\s+|the\s+)?{KIND})(?P<name>{TERM})\s*\??\s*$"),
     re.compile(rf"^\s*(?i:what\s+does\s+)(?P<name>{TERM})(?i:\s+(?:mean|stand\s+for))\s*\??\s*$"),
 )
 
@@ -45,13 +47,6 @@ class Subject:
 
     name: str
     person: bool
-
-    @property
-    def named(self) -> bool:
-        """A person, or a term that is a name ("Pyongyang", "KINU", "juche"): nothing but what the articles say
-        it is answers who or what it is. "Apa itu perjanjian 1961?" asks about a topic, which other sentences
-        may tell."""
-        return self.person or " " not in self.name or self.name[:1].isupper()
 
     @property
     def question(self) -> str:
@@ -118,14 +113,23 @@ def asked_subject(question: str) -> Subject | None:
     return None
 
 
-def _named(text: str, name: str) -> re.Match[str] | None:
-    return re.search(rf"(?<![\w(-]){re.escape(name)}(?![\w)-])", text)  # not "(Korut)", a gloss
+def _named(text: str, name: str, flags: int = 0) -> re.Match[str] | None:
+    return re.search(rf"(?<![\w(-]){re.escape(name)}(?![\w)-])", text, flags)  # not "(Korut)", a gloss
+
+
+def _aside(text: str) -> str:
+    """The text without its parentheses, nested ones too: "(bahasa Yunani: κόσμος (kósmos), …)"."""
+    while (shorter := re.sub(r"\([^()]*\)", "", text)) != text:
+        text = shorter
+    return text
 
 
 def names(text: str, subject: Subject) -> bool:
     """The text names the subject as asked: a whole word, not inside another name; a term in its own
     parentheses too ("Institut Unifikasi Nasional Korea (KINU)"), not a person ("(Korut) Kim Jong Un")."""
-    return _named(text, subject.name) is not None or (not subject.person and f"({subject.name})" in text)
+    if subject.person:
+        return _named(text, subject.name) is not None
+    return _named(text, subject.name, re.I) is not None or f"({subject.name})" in text
 
 
 def description(sentence: str, name: str) -> str | None:
@@ -160,13 +164,14 @@ def definition(sentence: str, term: str) -> str | None:
     quoted = re.search(rf"[\"“']{re.escape(term)}[\"”']?\s+(?:atau|alias)\s+[\"“']([^\"”'.,;()]{{2,80}})", sentence)
     if quoted:  # a quoted term glossed: "juche" atau "kemandirian"
         return quoted[1].strip()
-    named = _named(sentence, term)
+    named = _named(sentence, term, re.I)  # "Logaritma adalah …" defines "logaritma"
     if named and (said := re.match(r",?\s+(?:yaitu|yakni)\s+([^.;()]{3,200})", sentence[named.end() :])):
         return " ".join(said[1].split()[:25])
     if named and (said := COPULA.search(sentence, named.end())):
         predicate = said["what"].split()
-        between = sentence[named.end() : said.start()].split()
-        if not between and predicate[0].lower() not in PREPOSITIONS and not _verb(predicate[0]):
+        between = _aside(sentence[named.end() : said.start()])  # "Protagonis (bahasa Yunani: …) adalah"
+        other_name = re.fullmatch(r"[\s,]*(?:(?:atau|alias)\s+[^,;:]{1,60}?)?[\s,]*", between)  # "Demografi atau …"
+        if other_name and predicate[0].lower() not in PREPOSITIONS and not _verb(predicate[0]):
             return " ".join(predicate[:25])
     glossed = sentence.find(f"({term})")
     if glossed <= 0:

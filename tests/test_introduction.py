@@ -34,6 +34,8 @@ def test_a_question_asking_only_who_someone_is_names_them(question: str, name: s
         ("Apa yang dimaksud dengan KINU?", "KINU"),
         ("ICBM itu apa?", "ICBM"),
         ("What is juche?", "juche"),
+        ("Apakah maksud dari kata Mandala?", "Mandala"),  # the kind of thing it is, which definitions leave out
+        ("Apa yang dimaksud dengan ilmu geometri?", "geometri"),
         ('What does "KINU" stand for?', "KINU"),
         ("What is Russia mainly hoping to get out of the meeting?", None),
         ("Apa yang diinginkan Kim Jong Un?", None),
@@ -70,6 +72,10 @@ def test_a_term_is_defined_by_a_gloss_an_abbreviation_or_a_copula() -> None:
     held = "Hyun, seorang peneliti di Institut Unifikasi Nasional Korea (KINU), percaya bahwa klausul itu mati."
     assert definition(held, "KINU") == "Institut Unifikasi Nasional Korea"  # back to the preposition
     assert definition("Pemimpin Korea Utara (Korut) Kim Jong Un tiba.", "Korut") == "Korea Utara"  # not the role
+    # A definition's subject may open the sentence, carry its source language or another name.
+    assert definition("Protagonis (bahasa Yunani: protagonistes) adalah tokoh utama.", "protagonis") == "tokoh utama"
+    other = "Demografi atau ilmu kependudukan adalah ilmu tentang dinamika kependudukan manusia."
+    assert definition(other, "demografi") == "ilmu tentang dinamika kependudukan manusia"
     # "atau" in a list is "or", not a gloss: the term must be quoted for it.
     assert definition("Bantuan dari Rusia atau Cina akan membantu Korut.", "Rusia") is None
 
