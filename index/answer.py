@@ -287,10 +287,8 @@ def introductions(subject: introduction.Subject, hits: list[Hit]) -> list[Candid
         sentences = split_sentences(hit.passage.text)
         for s, text in enumerate(sentences):
             reading = introduction.introduction(text, subject)
-            if (
-                reading is None and s + 1 < len(sentences) and len(text.split()) <= 8
-            ):  # "Ir. Basuki …, M.M." + "(…) adalah …"
-                text = f"{text} {sentences[s + 1]}"
+            if reading is None and s + 1 < len(sentences) and len(text.split()) <= 8:
+                text = f"{text} {sentences[s + 1]}"  # a name alone ("Ir. Basuki …, M.M.") and what follows it
                 reading = introduction.introduction(text, subject)
             if reading and reading not in out:
                 out[reading] = Candidate(h, s, text, 1.0, context=reading)
@@ -375,16 +373,19 @@ def read_pool(
 
     The checker judges a sentence against the question; whether the passages are about the question at
     all is the bi-encoder's call (a date sentence "answers" any "kapan?" question)."""
+    said: list[Candidate] = []  # what the articles say the question's person or term is
     subject = None if byline.asks_about_article(question) else introduction.asked_subject(question)
     if subject and any(introduction.names(h.passage.text, subject) for h in hits):
-        said = introductions(subject, hits)[: config.checked]
-        # A person the articles name is answered by what they say of them, or not at all; a term without a
-        # definition the checker reads as it reads any question ("Homeostasis merujuk pada…" defines no form).
-        if said or subject.person:
-            return judge(checker, question, said, config, read_as=subject.question)
+        said = judge(checker, question, introductions(subject, hits)[: config.checked], config, subject.question)
+        if subject.person:  # a person the articles name is answered by what they say of them, or not at all
+            return said
+    # A term is read beside the other candidates: a definition in a form introduction.py misses
+    # ("Homeostasis merujuk pada…") is still the checker's to find.
     related = bool(hits) and bool(key_terms(question)) and _related(question, hits, config)
     pool = candidates(question, hits, embedder, config, query_vector, sentence_vectors) if related else []
-    return judge(checker, question, pool, config)
+    shown = {c.text for c in said}
+    read = judge(checker, question, [c for c in pool if c.text not in shown], config)
+    return sorted(said + read, key=lambda c: -c.probability)
 
 
 def indonesian_reading(question: str, config: AnswerConfig) -> str | None:

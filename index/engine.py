@@ -177,10 +177,10 @@ class Engine:
         hits = search(snapshot, self.embedder, question, k=max(k or 0, 10), config=self.search_config, query_vector=q)
         if self.answer_config.colloquial and typed_without_capitals(question):  # names in the articles' spelling
             question = truecase(question, [h.passage.text for h in hits])
-        if subject := asked_subject(question):  # "Siapa Kim Taewoo?", "Apa itu juche?": the passages naming it first
+        if subject := asked_subject(question):  # "Siapa Kim Taewoo?", "Apa itu juche?": the passages naming it too
             by_name = replace(self.search_config, keyword_weight=1.0)  # a name is a keyword, not a meaning
             named = search(snapshot, self.embedder, subject.name, k=10, config=by_name, query_vector=q)
-            hits = merged([h for h in named if names(h.passage.text, subject)], hits)
+            hits = merged(hits, [h for h in named if names(h.passage.text, subject)])
         result = answer(
             question,
             hits,

@@ -114,7 +114,7 @@ def search(
 
 
 def merged(first: list[Hit], then: list[Hit]) -> list[Hit]:
-    """Two rankings as one: `first`, then the passages of `then` it lacks, ranked anew."""
+    """Two rankings as one: `first`, then the passages of `then` it lacks, ranked on."""
     seen = {h.passage.id for h in first}
     hits = first + [h for h in then if h.passage.id not in seen]
     return [replace(h, rank=i + 1) for i, h in enumerate(hits)]
