@@ -4,8 +4,8 @@
 how the article introduces him: "…," kata mantan kepala Institut Unifikasi Nasional Korea di Seoul, Kim
 Taewoo. Read as written, that sentence is about something else, and the checker scored it 0.43 (the
 threshold is 0.58); read as "Kim Taewoo adalah mantan kepala Institut Unifikasi Nasional Korea di Seoul.",
-0.91. "Apa itu juche?" likewise: '…filosofi resminya "juche" atau "kemandirian".' scored 0.13, "juche
-adalah kemandirian." 0.68. So a question asking only who a named person is, or what a term is, reads each
+0.91. "Apa itu juche?" likewise: '…filosofi resminya "juche" atau "kemandirian".' scored 0.13, "Juche
+adalah kemandirian." 0.72. So a question asking only who a named person is, or what a term is, reads each
 sentence that describes or defines it through that description, and the checker still decides; the reply
 quotes the sentence as the article wrote it. The checker passes almost any "X adalah Y" ("Pyongyang adalah
 kunjungan Putin." 0.83), so what counts as a description is strict: a role word beside the name, a
@@ -144,7 +144,7 @@ def description(sentence: str, name: str) -> str | None:
     if said := COPULA.search(sentence, named.end()):  # "Teruo Nakamura (中村輝夫), ) adalah prajurit dua …"
         between, predicate = sentence[named.end() : said.start()].split(), said["what"].split()
         glosses = [t for t in between if _verb(t) and t.strip(",").lower() not in NAMING]
-        if len(between) <= 60 and not glosses and predicate[0].lower() not in PREPOSITIONS:
+        if len(between) <= 60 and not glosses and predicate[0].lower() not in PREPOSITIONS and not _verb(predicate[0]):
             return " ".join(predicate[:25])
     after = AFTER.match(sentence[at + len(name) :])
     if after and (phrase := _role_phrase(after[1])) and after[1].startswith(phrase.split()[0]):
