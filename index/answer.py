@@ -287,8 +287,9 @@ def introductions(subject: introduction.Subject, hits: list[Hit]) -> list[Candid
         sentences = split_sentences(hit.passage.text)
         for s, text in enumerate(sentences):
             reading = introduction.introduction(text, subject)
-            if reading is None and s + 1 < len(sentences) and len(text.split()) <= 8:
-                text = f"{text} {sentences[s + 1]}"  # a name alone ("Ir. Basuki …, M.M.") and what follows it
+            alone = len(text.split()) <= 8 and introduction.names(text, subject)  # "Ir. Basuki …, M.M."
+            if reading is None and alone and s + 1 < len(sentences):
+                text = f"{text} {sentences[s + 1]}"  # a name standing alone, and what the next sentence says
                 reading = introduction.introduction(text, subject)
             if reading and reading not in out:
                 out[reading] = Candidate(h, s, text, 1.0, context=reading)

@@ -103,6 +103,8 @@ def test_who_someone_is_is_answered_only_from_their_description(bot_engine) -> N
     taewoo = bot_engine.ask("Siapa Kim Taewoo?")
     assert taewoo.found and "mantan kepala Institut Unifikasi Nasional Korea" in taewoo.text
     assert "mantan kepala" in taewoo.hits[0].passage.text  # its passage cited first
+    cha = bot_engine.ask("Siapa Du Hyeogn Cha?")  # the sentence describing him, and nothing before it
+    assert cha.found and cha.text.startswith("Namun pengamat dari Asan Institute")
     park = bot_engine.ask("Who is Park Won Gon?")  # not "Siapa Taman Won Gon?" word by word
     assert park.found and "Ewha Womans University" in park.text
     # Named but never described: a sentence about Kim Yo-jong is no answer to who Kim Jong-il was.
