@@ -70,7 +70,8 @@ class AnswerConfig:
     # The checker reads an English question word by word in Indonesian (index/translate.py), the language
     # of every question it learnt from; retrieval and the reply keep the question as asked.
     english_in_indonesian: bool = True
-    # Chat words ("kpn", "yg", "gantiin") are read in their formal forms (index/colloquial.py).
+    # A question is read in the articles' words (index/colloquial.py): chat words ("kpn", "yg", "gantiin") in
+    # their formal forms, and in a question typed without capitals, names as the passages spell them.
     colloquial: bool = True
     read_every: bool = False  # read the rest anyway (bench/trust.py: confidences for tuning and curves)
 
@@ -287,13 +288,17 @@ def introductions(subject: introduction.Subject, hits: list[Hit]) -> list[Candid
         sentences = split_sentences(hit.passage.text)
         for s, text in enumerate(sentences):
             reading = introduction.introduction(text, subject)
-            alone = len(text.split()) <= 8 and introduction.names(text, subject)  # "Ir. Basuki …, M.M."
-            if reading is None and alone and s + 1 < len(sentences):
+            if reading is None and s + 1 < len(sentences) and _name_alone(text, subject):
                 text = f"{text} {sentences[s + 1]}"  # a name standing alone, and what the next sentence says
                 reading = introduction.introduction(text, subject)
             if reading and reading not in out:
                 out[reading] = Candidate(h, s, text, 1.0, context=reading)
     return list(out.values())
+
+
+def _name_alone(sentence: str, subject: introduction.Subject) -> bool:
+    """ "Ir. Basuki Tjahaja Purnama, M.M.": a short sentence naming the subject, described by the next."""
+    return len(sentence.split()) <= 8 and introduction.names(sentence, subject)
 
 
 # A sentence with a pronoun among its first words leans on the one before ("Ia mengatakan…",

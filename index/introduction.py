@@ -140,16 +140,15 @@ def description(sentence: str, name: str) -> str | None:
     named = _named(sentence, name)
     if named is None:
         return None
-    at = named.start()
     if said := COPULA.search(sentence, named.end()):  # "Teruo Nakamura (中村輝夫), ) adalah prajurit dua …"
         between, predicate = sentence[named.end() : said.start()].split(), said["what"].split()
         glosses = [t for t in between if _verb(t) and t.strip(",").lower() not in NAMING]
         if len(between) <= 60 and not glosses and predicate[0].lower() not in PREPOSITIONS and not _verb(predicate[0]):
             return " ".join(predicate[:25])
-    after = AFTER.match(sentence[at + len(name) :])
+    after = AFTER.match(sentence[named.end() :])
     if after and (phrase := _role_phrase(after[1])) and after[1].startswith(phrase.split()[0]):
         return phrase
-    before = sentence[:at].rstrip().rstrip(",").rstrip()
+    before = sentence[: named.start()].rstrip().rstrip(",").rstrip()
     opened = OPENS.match(before)
     phrase = _role_phrase(before[opened.end() :] if opened else before)
     if phrase is None:
